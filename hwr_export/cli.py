@@ -1,0 +1,38 @@
+"""The `hwr` command line. Each command lives in its own module; heavy imports stay inside them."""
+
+from __future__ import annotations
+
+import typer
+
+from hwr_export.cli_bench import bench_command, parity_command
+from hwr_export.cli_export import export_command
+from hwr_export.cli_hub import push_command
+from hwr_export.cli_train import models_command, train_command
+from hwr_export.cli_transcribe import transcribe_command
+
+app = typer.Typer(
+    name="hwr",
+    help="Handwritten text line recognition: train, export, transcribe, benchmark.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("models", help="List the model presets.")(models_command)
+app.command("train", help="Train a CRNN on a line dataset.")(train_command)
+app.command("export", help="Export a checkpoint to TorchScript / ONNX (fp32, int8, fp16).")(
+    export_command
+)
+app.command("transcribe", help="Transcribe line images with any runtime.")(transcribe_command)
+app.command("bench", help="Accuracy parity and speed of every format, side by side.")(bench_command)
+app.command("parity", help="The parity gate alone: `hwr bench --check` with defaults.")(
+    parity_command
+)
+app.command("push", help="Upload a model to the Hugging Face Hub.")(push_command)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Shared CLI plumbing: user errors become one line on stderr and exit status 1."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+from runtimes.errors import HwrError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``message`` as a one-line error and return the Exit to raise."""
+    typer.echo(f"hwr: error: {message}", err=True)
+    return typer.Exit(1)
+
+
+def user_errors(fn: F) -> F:
+    """Turn HwrError (bad input, missing file, unusable model) into a one-line error, no traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except HwrError as exc:
+            raise fail(str(exc)) from None
+        except KeyboardInterrupt:
+            raise fail("interrupted") from None
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,5 @@
+"""Placeholder until this command lands."""
+
+
+def export_command() -> None:
+    raise NotImplementedError

@@ -1,0 +1,5 @@
+"""Placeholder until this command lands."""
+
+
+def push_command() -> None:
+    raise NotImplementedError

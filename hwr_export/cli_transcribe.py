@@ -1,0 +1,5 @@
+"""Placeholder until this command lands."""
+
+
+def transcribe_command() -> None:
+    raise NotImplementedError

@@ -1,0 +1,17 @@
+"""User-facing errors: one line, naming the item and the problem, never a traceback."""
+
+
+class HwrError(Exception):
+    """An error caused by the user's input (file, option, model) rather than a bug."""
+
+
+class ModelContractError(HwrError):
+    """A model file is missing its contract or carries one that does not fit."""
+
+
+class ImageError(HwrError):
+    """An input image could not be read or is unusable."""
+
+
+class RuntimeUnavailableError(HwrError):
+    """The requested runtime or device is not available on this machine."""
