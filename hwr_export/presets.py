@@ -5,8 +5,9 @@ Each config is plain data so it can be saved next to the weights and rebuilt exa
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from runtimes.contract import IAM_CHARSET, REFERENCE_CHARSET
 from runtimes.errors import HwrError

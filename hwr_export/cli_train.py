@@ -1,0 +1,96 @@
+"""`hwr models` and `hwr train`."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hwr_export.cli_common import user_errors
+
+
+class Schedule(str, Enum):
+    plateau = "plateau"
+    cosine = "cosine"
+
+
+@user_errors
+def models_command() -> None:
+    from hwr_export.model import CRNN, count_parameters, multiply_adds
+    from hwr_export.presets import get_preset, preset_names
+
+    typer.echo(f"{'preset':<8} {'height':>6} {'params':>11} {'GMAC/1000px':>12}  description")
+    for name in preset_names():
+        config = get_preset(name)
+        params = count_parameters(CRNN(config))
+        # Width scales with height: a line 1000 px wide at 64 px is 2000 px wide at 128 px.
+        width = 1000 * config.input_height // 64
+        macs = multiply_adds(config, width) / 1e9
+        typer.echo(
+            f"{name:<8} {config.input_height:>6} {params:>11,} {macs:>12.3f}  {config.description}"
+        )
+    typer.echo(
+        "GMAC/1000px: multiply-adds of one forward pass on a line 1000 px wide at 64 px height."
+    )
+
+
+@user_errors
+def train_command(
+    out: Annotated[Path, typer.Option(help="Run folder: checkpoints, state, metrics.json.")],
+    data: Annotated[
+        str, typer.Option(help="synthetic[:N], a local folder, or a HF dataset id.")
+    ] = "synthetic",
+    val_data: Annotated[
+        str | None, typer.Option(help="Validation data (default: --data).")
+    ] = None,
+    preset: Annotated[str, typer.Option(help="Architecture (see `hwr models`).")] = "small",
+    epochs: Annotated[int, typer.Option(min=1)] = 10,
+    batch_size: Annotated[int, typer.Option(min=1)] = 16,
+    lr: Annotated[float, typer.Option(help="Peak learning rate (AdamW).")] = 1e-3,
+    schedule: Annotated[
+        Schedule, typer.Option(help="LR schedule after warm-up.")
+    ] = Schedule.plateau,
+    warmup_steps: Annotated[int, typer.Option(min=1)] = 200,
+    augment: Annotated[bool, typer.Option(help="Slant, scale, stroke, blur, noise.")] = True,
+    seed: Annotated[int, typer.Option()] = 0,
+    limit: Annotated[int | None, typer.Option(help="Use only N training lines.")] = None,
+    val_limit: Annotated[int | None, typer.Option(help="Use only N validation lines.")] = None,
+    init: Annotated[
+        Path | None, typer.Option(help="Start from this checkpoint's weights.")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="Continue the run in --out where it stopped.")
+    ] = False,
+    skip_bad: Annotated[
+        bool, typer.Option(help="Skip unreadable items instead of stopping.")
+    ] = False,
+    threads: Annotated[
+        int | None, typer.Option(help="Torch threads (default: all cores).")
+    ] = None,
+) -> None:
+    from hwr_export.train import TrainConfig, train
+
+    cfg = TrainConfig(
+        data=data,
+        val_data=val_data,
+        preset=preset,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        schedule=schedule.value,
+        warmup_steps=warmup_steps,
+        augment=augment,
+        seed=seed,
+        limit=limit,
+        val_limit=val_limit,
+        init=str(init) if init else None,
+        skip_bad=skip_bad,
+    )
+    progress = train(cfg, out, resume=resume, threads=threads)
+    best = min(progress.history, key=lambda r: r["val_cer"])
+    typer.echo(
+        f"best: epoch {best['epoch']} CER {best['val_cer']:.2%} WER {best['val_wer']:.2%} "
+        f"-> {out / 'best.safetensors'}"
+    )

@@ -1,0 +1,152 @@
+"""Line datasets behind one spec string: synthetic, a local folder, or a Hugging Face dataset id.
+
+open_lines("synthetic:500", "train")
+open_lines("../shared/data/iam-lines-64", "validation")   # imagefolder with split folders
+open_lines("my_pairs/")                                    # NAME.png + NAME.txt pairs
+open_lines("Teklia/IAM-line", "test")                      # Hugging Face Hub
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from runtimes.errors import HwrError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp")
+SYNTHETIC_DEFAULT_COUNT = 1000
+SPLIT_SEEDS = {"train": 0, "validation": 1, "test": 2}  # disjoint synthetic lines per split
+
+
+@dataclass
+class LineSample:
+    """One text line. The image is read on first access, so opening a dataset is cheap."""
+
+    name: str  # file name or dataset row id, used in every error message
+    text: str
+    loader: Callable[[], Image.Image]
+
+    @property
+    def image(self) -> Image.Image:
+        try:
+            image = self.loader()
+            image.load()
+        except FileNotFoundError:
+            raise HwrError(f"{self.name}: image file not found") from None
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise HwrError(f"{self.name}: cannot read image ({exc})") from None
+        if image.width == 0 or image.height == 0:
+            raise HwrError(f"{self.name}: image has zero size")
+        return image
+
+
+def open_lines(spec: str, split: str = "train", limit: int | None = None) -> Sequence[LineSample]:
+    """Resolve a ``--data`` spec to a list of samples (images not yet decoded)."""
+    if spec == "synthetic" or spec.startswith("synthetic:"):
+        samples = _synthetic(spec, split, limit)
+    elif Path(spec).exists():
+        samples = _local(Path(spec), split)
+    elif "/" in spec and not spec.startswith((".", "/")):
+        samples = _hub(spec, split)
+    else:
+        raise HwrError(f"{spec}: data not found (a folder, 'synthetic[:N]' or a Hugging Face id)")
+    samples = list(samples[:limit] if limit else samples)
+    if not samples:
+        raise HwrError(f"{spec}: no lines found for split {split!r}")
+    return samples
+
+
+def _synthetic(spec: str, split: str, limit: int | None) -> list[LineSample]:
+    from hwr_export.synthetic import SyntheticLines
+
+    _, _, count_text = spec.partition(":")
+    try:
+        count = int(count_text) if count_text else SYNTHETIC_DEFAULT_COUNT
+    except ValueError:
+        raise HwrError(f"{spec}: expected synthetic:N with N a number") from None
+    if split == "validation" and not count_text:
+        count = 200
+    count = min(count, limit) if limit else count
+    lines = SyntheticLines(count, seed=SPLIT_SEEDS.get(split, 3))
+    # Text comes from the generator's own text source; rendering happens on access.
+    return [
+        LineSample(f"synthetic-{split}-{i}", lines.text(i), lambda i=i: lines[i][0])
+        for i in range(count)
+    ]
+
+
+def _local(root: Path, split: str) -> list[LineSample]:
+    for folder in (root / split, root):
+        if (folder / "metadata.jsonl").is_file():
+            return _imagefolder(folder)
+    for folder in (root / split, root):
+        if folder.is_dir() and any(folder.glob("*.txt")):
+            return _pairs(folder)
+    raise HwrError(
+        f"{root}: no metadata.jsonl or NAME.png + NAME.txt pairs found (also looked in {split}/)"
+    )
+
+
+def _imagefolder(folder: Path) -> list[LineSample]:
+    """Hugging Face imagefolder layout: metadata.jsonl rows with file_name and text."""
+    meta = folder / "metadata.jsonl"
+    samples = []
+    for number, line in enumerate(meta.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{meta}:{number}"
+        try:
+            row = json.loads(line)
+            file_name, text = row["file_name"], row["text"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise HwrError(f"{where}: malformed metadata row ({exc})") from None
+        path = folder / file_name
+        samples.append(LineSample(str(path), str(text), lambda p=path: Image.open(p)))
+    return samples
+
+
+def _pairs(folder: Path) -> list[LineSample]:
+    samples = []
+    for txt in sorted(folder.glob("*.txt")):
+        image_path = next(
+            (txt.with_suffix(s) for s in IMAGE_SUFFIXES if txt.with_suffix(s).exists()),
+            txt.with_suffix(".png"),
+        )
+        text = txt.read_text(encoding="utf-8").strip("\r\n")
+        samples.append(LineSample(str(image_path), text, lambda p=image_path: Image.open(p)))
+    return samples
+
+
+def _hub(dataset_id: str, split: str) -> list[LineSample]:
+    rows = load_hub_split(dataset_id, split)
+    samples = []
+    for i, row in enumerate(rows):
+        if "image" not in row or "text" not in row:
+            raise HwrError(f"{dataset_id}: expected columns 'image' and 'text', got {sorted(row)}")
+        samples.append(
+            LineSample(f"{dataset_id}[{split}][{i}]", str(row["text"]), lambda r=row: r["image"])
+        )
+    return samples
+
+
+def load_hub_split(dataset_id: str, split: str) -> Any:
+    """Load one split with `datasets`; offline or unknown ids become a one-line HwrError."""
+    import datasets
+
+    try:
+        return datasets.load_dataset(dataset_id, split=split)
+    except Exception as exc:  # datasets raises many types (connection, offline, not found)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if _looks_offline(exc):
+            reason = f"the Hugging Face Hub is unreachable (offline?): {reason}"
+        raise HwrError(f"{dataset_id}: cannot load split {split!r} ({reason})") from None
+
+
+def _looks_offline(exc: Exception) -> bool:
+    text = f"{type(exc).__name__} {exc}".lower()
+    return any(w in text for w in ("offline", "connection", "resolve", "network", "timeout"))

@@ -1,0 +1,119 @@
+"""Training data in memory: lines decoded once at model height, encoded labels, width buckets.
+
+Decoding every image up front costs seconds for IAM-sized sets and turns each training step
+into pure compute, which is what a 2-core CPU needs. Bad items are found here, before training.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from PIL import Image
+
+from hwr_export.augment import augment_line
+from hwr_export.datasets import LineSample
+from runtimes.contract import ModelContract
+from runtimes.errors import HwrError
+
+
+@dataclass
+class PreparedLines:
+    images: list[Image.Image]  # grayscale, at model height
+    labels: list[list[int]]  # class indices (1-based into the charset)
+    texts: list[str]  # targets as the model can learn them (unknown characters removed)
+    names: list[str]
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @property
+    def widths(self) -> np.ndarray:
+        return np.array([im.width for im in self.images])
+
+
+def prepare_lines(
+    samples: Sequence[LineSample], contract: ModelContract, skip_bad: bool = False
+) -> PreparedLines:
+    """Decode, resize and encode every sample; report bad items and characters outside the charset."""
+    index = {ch: i + 1 for i, ch in enumerate(contract.charset)}
+    out = PreparedLines([], [], [], [])
+    problems: list[str] = []
+    unknown: Counter[str] = Counter()
+    for sample in samples:
+        try:
+            if not sample.text.strip():
+                raise HwrError(f"{sample.name}: empty transcription")
+            image = resize_to_height(sample.image.convert("L"), contract.input_height)
+        except HwrError as exc:
+            problems.append(str(exc))
+            continue
+        unknown.update(ch for ch in sample.text if ch not in index)
+        text = "".join(ch for ch in sample.text if ch in index)
+        out.images.append(image)
+        out.labels.append([index[ch] for ch in text])
+        out.texts.append(text)
+        out.names.append(sample.name)
+    if problems and not skip_bad:
+        more = f" (and {len(problems) - 1} more bad items)" if len(problems) > 1 else ""
+        raise HwrError(f"{problems[0]}{more}; fix the data or pass --skip-bad")
+    for problem in problems:
+        print(f"hwr: skipped {problem}", file=sys.stderr)
+    if unknown:
+        chars = ", ".join(f"{ch!r} x{n}" for ch, n in unknown.most_common())
+        print(
+            f"hwr: warning: characters outside the model charset were removed from targets: {chars}",
+            file=sys.stderr,
+        )
+    if not out.images:
+        raise HwrError("no usable lines in the data")
+    return out
+
+
+def resize_to_height(image: Image.Image, height: int) -> Image.Image:
+    if image.height == height:
+        return image
+    width = max(1, round(image.width * height / image.height))
+    return image.resize((width, height), Image.Resampling.BILINEAR)
+
+
+def bucket_batches(
+    widths: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> list[list[int]]:
+    """Batches of similar widths (little padding), in random order.
+
+    Lines are shuffled, then sorted by width within chunks of 50 batches, so batches differ
+    from epoch to epoch while padding stays small.
+    """
+    order = rng.permutation(len(widths))
+    chunk = batch_size * 50
+    batches = []
+    for start in range(0, len(order), chunk):
+        part = order[start : start + chunk]
+        part = part[np.argsort(widths[part], kind="stable")]
+        batches += [part[i : i + batch_size].tolist() for i in range(0, len(part), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def collate(images: list[Image.Image], contract: ModelContract, min_width: int) -> torch.Tensor:
+    """Normalize and pad right with paper to one width: (batch, 1, height, width)."""
+    width = max(min_width, max(im.width for im in images))
+    batch = np.full((len(images), 1, contract.input_height, width), contract.pad_value, np.float32)
+    for i, im in enumerate(images):
+        pixels = np.asarray(im, dtype=np.float32) / 255.0
+        batch[i, 0, :, : im.width] = (pixels - contract.norm_mean) / contract.norm_std
+    return torch.from_numpy(batch)
+
+
+def training_batch(
+    data: PreparedLines, ids: list[int], contract: ModelContract, rng: np.random.Generator
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Augmented images, concatenated targets and target lengths for CTC."""
+    images = [augment_line(data.images[i], rng) for i in ids]
+    targets = torch.tensor([c for i in ids for c in data.labels[i]], dtype=torch.long)
+    lengths = torch.tensor([len(data.labels[i]) for i in ids], dtype=torch.long)
+    return collate(images, contract, contract.min_width), targets, lengths

@@ -1,0 +1,278 @@
+"""`hwr train`: CTC training of a CRNN preset, deterministic and resumable.
+
+Every batch's content, augmentation and dropout are derived from (seed, epoch, batch), so a run
+killed at any point and resumed with ``--resume`` ends with the same weights as one never stopped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jiwer
+import numpy as np
+import torch
+from runtimes.decode import greedy_decode
+from torch import nn
+from tqdm import tqdm
+
+from hwr_export.checkpoint import contract_for, load_checkpoint, save_checkpoint
+from hwr_export.datasets import open_lines
+from hwr_export.line_data import (
+    PreparedLines,
+    bucket_batches,
+    collate,
+    prepare_lines,
+    training_batch,
+)
+from hwr_export.model import CRNN
+from hwr_export.presets import get_preset
+from hwr_export.train_state import (
+    BEST_NAME,
+    STATE_NAME,
+    Progress,
+    load_run,
+    save_run,
+    write_metrics,
+)
+from runtimes.contract import ModelContract
+from runtimes.errors import HwrError
+
+
+@dataclass
+class TrainConfig:
+    data: str = "synthetic"  # --data spec for the training split
+    val_data: str | None = None  # defaults to `data`
+    train_split: str = "train"
+    val_split: str = "validation"
+    preset: str = "small"
+    epochs: int = 10
+    batch_size: int = 16
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    warmup_steps: int = 200  # linear warm-up; CTC diverges or stalls with a cold large step
+    schedule: str = "plateau"  # "plateau" (ReduceLROnPlateau on val CER) or "cosine"
+    plateau_patience: int = 3
+    plateau_factor: float = 0.5
+    clip_norm: float = 5.0
+    aux_weight: float = 0.1  # weight of the shortcut head's CTC loss
+    augment: bool = True
+    seed: int = 0
+    limit: int | None = None  # use only the first N training lines
+    val_limit: int | None = None
+    init: str | None = None  # start from this checkpoint's weights (e.g. synthetic pre-training)
+    save_minutes: float = 5.0  # also save mid-epoch this often
+    skip_bad: bool = False
+
+
+def train(
+    cfg: TrainConfig, out: Path, resume: bool = False, threads: int | None = None
+) -> Progress:
+    torch.set_num_threads(threads or os.cpu_count() or 1)
+    out = Path(out)
+    state: dict[str, Any] | None = None
+    if resume:
+        state = load_run(out)
+        saved = TrainConfig(**state["config"])
+        cfg = dataclasses.replace(saved, epochs=max(cfg.epochs, saved.epochs))
+    elif (out / STATE_NAME).exists():
+        raise HwrError(
+            f"{out}: holds a training run already; pass --resume or choose another --out"
+        )
+    config = get_preset(cfg.preset)
+    contract = contract_for(config)
+    train_data = prepare_lines(
+        open_lines(cfg.data, cfg.train_split, cfg.limit), contract, cfg.skip_bad
+    )
+    val_spec = cfg.val_data or cfg.data
+    val_data = prepare_lines(
+        open_lines(val_spec, cfg.val_split, cfg.val_limit), contract, cfg.skip_bad
+    )
+    print(
+        f"hwr: {len(train_data)} training lines, {len(val_data)} validation lines", file=sys.stderr
+    )
+
+    model = _initial_model(cfg, config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = math.ceil(len(train_data) / cfg.batch_size)
+    scheduler = _scheduler(cfg, optimizer, steps_per_epoch)
+    progress = Progress()
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        progress = state["progress"]
+        print(f"hwr: resuming at epoch {progress.epoch + 1}, step {progress.step}", file=sys.stderr)
+    out.mkdir(parents=True, exist_ok=True)
+    ctc = nn.CTCLoss(blank=0, zero_infinity=True)
+    config_dict = dataclasses.asdict(cfg)
+
+    while progress.epoch < cfg.epochs:
+        epoch_start, last_save = time.time(), time.time()
+        batches = bucket_batches(train_data.widths, cfg.batch_size, _rng(cfg.seed, progress.epoch))
+        model.train()
+        losses: list[float] = []
+        bar = tqdm(
+            total=len(batches),
+            initial=progress.batch,
+            desc=f"epoch {progress.epoch + 1}/{cfg.epochs}",
+            unit="batch",
+            file=sys.stderr,
+            dynamic_ncols=True,
+            disable=None,
+        )
+        lines = 0
+        while progress.batch < len(batches):
+            ids = batches[progress.batch]
+            rng = _rng(cfg.seed, progress.epoch, progress.batch)
+            torch.manual_seed(cfg.seed * 1_000_003 + progress.step)
+            _plateau_warmup(cfg, optimizer, progress.step)
+            loss = _train_step(model, optimizer, ctc, cfg, train_data, ids, contract, rng)
+            if cfg.schedule == "cosine":
+                scheduler.step()
+            losses.append(loss)
+            lines += len(ids)
+            progress.batch += 1
+            progress.step += 1
+            bar.update(1)
+            bar.set_postfix(
+                loss=f"{np.mean(losses[-50:]):.3f}", lr=f"{optimizer.param_groups[0]['lr']:.2e}"
+            )
+            if time.time() - last_save > cfg.save_minutes * 60:
+                progress.seconds += time.time() - last_save
+                last_save = time.time()
+                save_run(out, model, optimizer, scheduler, progress, config_dict)
+        bar.close()
+        progress.seconds += time.time() - last_save
+        metrics = evaluate(model, val_data, contract, cfg.batch_size, ctc)
+        elapsed = time.time() - epoch_start
+        record = {
+            "epoch": progress.epoch + 1,
+            "step": progress.step,
+            "train_loss": float(np.mean(losses)) if losses else None,
+            **metrics,
+            "lr": optimizer.param_groups[0]["lr"],
+            "lines_per_s": lines / elapsed if lines else None,
+            "seconds": round(progress.seconds, 1),
+        }
+        progress.history.append(record)
+        _epoch_end_schedule(cfg, scheduler, metrics["val_cer"], progress.step)
+        print(
+            f"epoch {record['epoch']}: loss {record['train_loss']:.3f} val_loss {metrics['val_loss']:.3f} "
+            f"CER {metrics['val_cer']:.2%} WER {metrics['val_wer']:.2%}",
+            file=sys.stderr,
+        )
+        if metrics["val_cer"] < progress.best_cer:
+            progress.best_cer = metrics["val_cer"]
+            save_checkpoint(
+                model, out / BEST_NAME, {**record, "data": cfg.data, "val_data": val_spec}
+            )
+        progress.epoch += 1
+        progress.batch = 0
+        save_run(out, model, optimizer, scheduler, progress, config_dict)
+        write_metrics(out, config_dict, progress)
+    return progress
+
+
+def _train_step(model, optimizer, ctc, cfg, data, ids, contract, rng) -> float:
+    if cfg.augment:
+        images, targets, lengths = training_batch(data, ids, contract, rng)
+    else:
+        images = collate([data.images[i] for i in ids], contract, contract.min_width)
+        targets = torch.tensor([c for i in ids for c in data.labels[i]], dtype=torch.long)
+        lengths = torch.tensor([len(data.labels[i]) for i in ids], dtype=torch.long)
+    logits, aux = model.forward_train(images)
+    loss = _ctc_loss(ctc, logits, targets, lengths)
+    if aux is not None and cfg.aux_weight > 0:
+        loss = loss + cfg.aux_weight * _ctc_loss(ctc, aux, targets, lengths)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_norm)
+    optimizer.step()
+    return float(loss.detach())
+
+
+def _ctc_loss(ctc: nn.CTCLoss, logits: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor):
+    # Every frame, padding included, takes part: the model learns to emit blank on padding, so a
+    # padded batch at inference decodes like a single line.
+    log_probs = logits.log_softmax(2).transpose(0, 1)
+    frames = torch.full((logits.shape[0],), logits.shape[1], dtype=torch.long)
+    return ctc(log_probs, targets, frames, lengths)
+
+
+@torch.inference_mode()
+def evaluate(
+    model: CRNN, data: PreparedLines, contract: ModelContract, batch_size: int, ctc: nn.CTCLoss
+) -> dict[str, float]:
+    model.eval()
+    order = np.argsort(data.widths, kind="stable")
+    hyps: dict[int, str] = {}
+    losses = []
+    for start in range(0, len(order), batch_size):
+        ids = order[start : start + batch_size].tolist()
+        logits = model(collate([data.images[i] for i in ids], contract, contract.min_width))
+        targets = torch.tensor([c for i in ids for c in data.labels[i]], dtype=torch.long)
+        lengths = torch.tensor([len(data.labels[i]) for i in ids], dtype=torch.long)
+        losses.append(float(_ctc_loss(ctc, logits, targets, lengths)) * len(ids))
+        for i, row in zip(ids, logits.numpy(), strict=False):
+            hyps[i] = greedy_decode(row, contract.charset)[0]
+    refs = data.texts
+    preds = [hyps[i] for i in range(len(refs))]
+    return {
+        "val_loss": sum(losses) / len(refs),
+        "val_cer": float(jiwer.cer(refs, preds)),
+        "val_wer": float(jiwer.wer(refs, preds)),
+    }
+
+
+def _initial_model(cfg: TrainConfig, config) -> CRNN:
+    torch.manual_seed(cfg.seed)
+    model = CRNN(config)
+    if cfg.init:
+        source, _ = load_checkpoint(Path(cfg.init))
+        if source.config != config:
+            raise HwrError(
+                f"{cfg.init}: preset {source.config.name!r} does not match {cfg.preset!r}"
+            )
+        model.load_state_dict(source.state_dict())
+    return model
+
+
+def _scheduler(cfg: TrainConfig, optimizer, steps_per_epoch: int):
+    if cfg.schedule == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode="min", factor=cfg.plateau_factor, patience=cfg.plateau_patience
+        )
+    if cfg.schedule == "cosine":
+        total = max(1, cfg.epochs * steps_per_epoch)
+
+        def factor(step: int) -> float:
+            if step < cfg.warmup_steps:
+                return (step + 1) / cfg.warmup_steps
+            t = min(1.0, (step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps))
+            return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * t))
+
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    raise HwrError(f"unknown schedule {cfg.schedule!r}; use plateau or cosine")
+
+
+def _plateau_warmup(cfg: TrainConfig, optimizer, step: int) -> None:
+    """Linear warm-up before ReduceLROnPlateau takes over (cosine has it in its lambda)."""
+    if cfg.schedule == "plateau" and step <= cfg.warmup_steps:
+        for group in optimizer.param_groups:
+            group["lr"] = cfg.lr * min(1.0, (step + 1) / cfg.warmup_steps)
+
+
+def _epoch_end_schedule(cfg: TrainConfig, scheduler, val_cer: float, step: int) -> None:
+    if cfg.schedule == "plateau" and step >= cfg.warmup_steps:
+        scheduler.step(val_cer)
+
+
+def _rng(*key: int) -> np.random.Generator:
+    return np.random.default_rng(list(key))

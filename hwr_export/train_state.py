@@ -1,0 +1,74 @@
+"""What a training run keeps on disk, so a killed run resumes exactly where it stopped.
+
+OUT/last.safetensors + OUT/last_state.pt: weights, optimizer, scheduler, position (epoch, batch)
+and history, written atomically together every few minutes and after every epoch.
+OUT/best.safetensors: the best model by validation CER. OUT/metrics.json: the log.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from hwr_export.atomic import atomic_path, atomic_write_text
+from hwr_export.checkpoint import save_checkpoint
+from hwr_export.model import CRNN
+from runtimes.errors import HwrError
+
+STATE_NAME = "last_state.pt"
+LAST_NAME = "last.safetensors"
+BEST_NAME = "best.safetensors"
+METRICS_NAME = "metrics.json"
+
+
+@dataclass
+class Progress:
+    epoch: int = 0  # current epoch (0-based)
+    batch: int = 0  # next batch to run within the epoch
+    step: int = 0  # optimizer steps taken so far
+    best_cer: float = float("inf")
+    history: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0  # training wall time so far, across resumes
+
+
+def save_run(
+    out: Path,
+    model: CRNN,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    progress: Progress,
+    config: dict[str, Any],
+) -> None:
+    """Weights first, then the state that points at them: a crash between leaves the old pair."""
+    save_checkpoint(model, out / LAST_NAME, {"epoch": progress.epoch, "step": progress.step})
+    state = {
+        "config": config,
+        "progress": progress.__dict__,
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "model": model.state_dict(),
+    }
+    with atomic_path(out / STATE_NAME) as tmp:
+        torch.save(state, tmp)
+
+
+def load_run(out: Path) -> dict[str, Any]:
+    path = out / STATE_NAME
+    if not path.is_file():
+        raise HwrError(f"{out}: nothing to resume (no {STATE_NAME})")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch raises several types for a damaged pickle/zip
+        raise HwrError(f"{path}: cannot read training state ({exc})") from None
+    state["progress"] = Progress(**state["progress"])
+    return state
+
+
+def write_metrics(out: Path, config: dict[str, Any], progress: Progress) -> None:
+    best = min(progress.history, key=lambda r: r["val_cer"], default=None)
+    log = {"config": config, "best": best, "epochs": progress.history}
+    atomic_write_text(out / METRICS_NAME, json.dumps(log, indent=2) + "\n")
