@@ -1,0 +1,111 @@
+"""Export a CRNN to ONNX (fp32) with dynamic batch and width, the model contract inside.
+
+The graph has one input ``images`` (batch, 1, height, width) float32 and one output ``logits``
+(batch, time, classes); ``metadata_props`` carries ``contract.to_metadata()`` so a runtime can
+preprocess and decode without any side file.
+
+We use the TorchScript-based exporter (``dynamo=False``): the dynamo exporter has been seen to
+freeze the time dimension of bidirectional LSTMs, and the multi-width check in
+``hwr_export.verify`` is what proves the dynamic axes really are dynamic.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from hwr_export.atomic import atomic_path
+from hwr_export.model import CRNN
+from runtimes.contract import ModelContract
+from runtimes.errors import HwrError
+
+INPUT_NAME = "images"
+OUTPUT_NAME = "logits"
+MIN_OPSET = 17
+
+
+def example_input(contract: ModelContract, batch: int = 2) -> torch.Tensor:
+    """A dummy batch for tracing: batch > 1 and a width well above the minimum, so that no
+    shape is specialised to 1 or to a tiny width."""
+    width = max(4 * contract.min_width, 128)
+    return torch.full((batch, 1, contract.input_height, width), contract.pad_value)
+
+
+def write_onnx(model: CRNN, contract: ModelContract, target: Path, opset: int = MIN_OPSET) -> None:
+    """Export, embed the contract and run the full ONNX checker, writing ``target`` in place."""
+    import onnx
+
+    if opset < MIN_OPSET:
+        raise HwrError(f"ONNX opset {opset} is too old; use {MIN_OPSET} or newer")
+    model = model.eval()
+    with warnings.catch_warnings():
+        # The legacy exporter warns about its own deprecation and about LSTM batch sizes;
+        # neither applies (the multi-width, multi-batch verification is the real check).
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (example_input(contract),),
+            str(target),
+            dynamo=False,
+            opset_version=opset,
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_axes={
+                INPUT_NAME: {0: "batch", 3: "width"},
+                OUTPUT_NAME: {0: "batch", 1: "time"},
+            },
+            do_constant_folding=True,
+        )
+    proto = onnx.load(str(target))
+    set_metadata(proto, contract.to_metadata())
+    proto.producer_name = "hwr"
+    proto.producer_version = contract.hwr_version
+    onnx.checker.check_model(proto, full_check=True)
+    onnx.save(proto, str(target))
+
+
+def set_metadata(proto: object, metadata: dict[str, str]) -> None:
+    """Replace (not append to) the model's metadata_props with ``metadata``."""
+    import onnx
+
+    del proto.metadata_props[:]  # type: ignore[attr-defined]
+    onnx.helper.set_model_props(proto, metadata)
+
+
+def export_onnx(
+    model: CRNN,
+    contract: ModelContract,
+    path: Path,
+    opset: int = MIN_OPSET,
+    force: bool = True,
+    check: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write ``path`` atomically. ``check`` (e.g. a parity verification) runs on the finished
+    temporary file; if it raises, nothing is left at ``path``."""
+    path = Path(path)
+    with atomic_path(path, force=force) as tmp:
+        write_onnx(model, contract, tmp, opset)
+        if check is not None:
+            check(tmp)
+    return path
+
+
+def read_metadata(path: Path) -> dict[str, str]:
+    import onnx
+
+    path = Path(path)
+    if not path.is_file():
+        raise HwrError(f"{path}: ONNX file not found")
+    try:
+        proto = onnx.load(str(path), load_external_data=False)
+    except Exception as exc:  # onnx raises DecodeError and others, not one base class
+        raise HwrError(f"{path}: not a readable ONNX file ({type(exc).__name__})") from None
+    return {p.key: p.value for p in proto.metadata_props}
+
+
+def read_contract(path: Path) -> ModelContract:
+    """The contract stored in an ONNX file; a file without one is refused with a one-line error."""
+    return ModelContract.from_metadata(read_metadata(path), str(path))
