@@ -1,9 +1,225 @@
-"""Placeholder until this command lands."""
+"""`hwr bench` (accuracy parity and speed of every format) and `hwr parity` (the gate alone)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from hwr_export.cli_common import user_errors
+
+PARITY_DEFAULT_LIMIT = 50
 
 
-def bench_command() -> None:
-    raise NotImplementedError
+class Device(str, Enum):
+    cpu = "cpu"
+    cuda = "cuda"
 
 
-def parity_command() -> None:
-    raise NotImplementedError
+ModelArg = Annotated[
+    str | None,
+    typer.Argument(help="Checkpoint (.safetensors), hf://owner/repo, or omitted: bundled model."),
+]
+DataOpt = Annotated[
+    str, typer.Option(help="synthetic[:N], a local folder, or a Hugging Face dataset id.")
+]
+SplitOpt = Annotated[str, typer.Option(help="Dataset split.")]
+DeviceOpt = Annotated[Device, typer.Option(help="cuda fails if no GPU is usable (no fallback).")]
+FormatsOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Comma list of torch,torchscript,onnx,onnx-int8,onnx-fp16 "
+        "(default cpu: torch,torchscript,onnx,onnx-int8; cuda: torch,onnx,onnx-fp16). "
+        "torch, the original, is always measured."
+    ),
+]
+ThreadsOpt = Annotated[
+    int | None, typer.Option(min=1, help="Intra-op threads (default: each library's own).")
+]
+CacheOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Where exports are cached, by checkpoint hash (default ~/.cache/hwr/exports)."
+    ),
+]
+JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the full result as JSON.")]
+FpDeltaOpt = Annotated[
+    float, typer.Option(help="Gate: max CER rise over the original, points (torchscript, onnx).")
+]
+ReducedDeltaOpt = Annotated[
+    float, typer.Option(help="Gate: max CER rise over the original, points (int8, fp16).")
+]
+AgreeOpt = Annotated[
+    float | None,
+    typer.Option(
+        min=0.0,
+        max=1.0,
+        help="Gate: min share of lines identical to the original's, "
+        "all formats (default 0.95 fp32, 0.80 int8/fp16).",
+    ),
+]
+ProgressOpt = Annotated[bool, typer.Option(help="Progress bars on stderr.")]
+
+
+def _thresholds(fp32: float, reduced: float, agreement: float | None) -> Any:
+    from hwr_export.bench.gate import Thresholds
+
+    if agreement is None:
+        return Thresholds(max_cer_delta_fp32=fp32, max_cer_delta_reduced=reduced)
+    return Thresholds(fp32, reduced, agreement, agreement)
+
+
+def _run(
+    model: str | None,
+    data: str,
+    device: Device,
+    formats: str | None,
+    batch_sizes: str,
+    **settings: Any,
+) -> dict[str, Any]:
+    from hwr_export.bench.exports import parse_batch_sizes, parse_formats
+    from hwr_export.bench.run import BenchConfig, run_bench
+
+    config = BenchConfig(
+        model=model,
+        data=data,
+        device=device.value,
+        formats=parse_formats(formats, device.value),
+        batch_sizes=parse_batch_sizes(batch_sizes),
+        **settings,
+    )
+    return run_bench(config)
+
+
+def _results_paths(result: dict[str, Any], results_dir: Path, name: str) -> dict[str, Path]:
+    """``<results_dir>/<machine>/<name>.json|.md|.png``: one folder per machine, so results of
+    different machines sit side by side and never overwrite each other."""
+    from hwr_export.bench.machine import machine_slug
+
+    folder = results_dir / machine_slug(result["machine"])
+    return {ext: folder / f"{name}.{ext}" for ext in ("json", "md", "png")}
+
+
+def _finish(
+    result: dict[str, Any],
+    json_out: Path | None,
+    markdown: Path | None = None,
+    plot: Path | None = None,
+) -> None:
+    """Print the table, write the requested files, then fail if the gate did."""
+    from hwr_export.bench import report
+
+    typer.echo(report.format_text(result), nl=False)
+    if json_out:
+        report.write_json(result, json_out)
+    if markdown:
+        report.write_markdown(result, markdown)
+    if plot:
+        from hwr_export.bench.plot import write_plot
+
+        write_plot(result, plot)
+    for path in filter(None, (json_out, markdown, plot)):
+        typer.echo(f"wrote {path}")
+    failures = result["parity"]["failures"]
+    for failure in failures:
+        typer.echo(f"hwr: parity FAILED: {failure['format']}: {failure['reason']}", err=True)
+    if failures:
+        raise typer.Exit(1)
+
+
+@user_errors
+def bench_command(
+    data: DataOpt,
+    model: ModelArg = None,
+    split: SplitOpt = "validation",
+    device: DeviceOpt = Device.cpu,
+    formats: FormatsOpt = None,
+    batch_sizes: Annotated[
+        str, typer.Option(help="Throughput batch sizes; latency is always batch 1.")
+    ] = "1,16",
+    limit: Annotated[int | None, typer.Option(min=1, help="Use only the first N lines.")] = None,
+    json_out: JsonOpt = None,
+    markdown: Annotated[
+        Path | None, typer.Option(help="Write a Markdown section for a README.")
+    ] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write a latency-vs-CER PNG.")] = None,
+    check: Annotated[bool, typer.Option(help="Apply the parity gate; exit 1 if it fails.")] = False,
+    vs_seed: Annotated[
+        bool, typer.Option(help="Also time the reference (seed) architecture side by side.")
+    ] = True,
+    seed_lines: Annotated[
+        int, typer.Option(min=1, help="Lines the slow reference is timed on.")
+    ] = 20,
+    results_dir: Annotated[
+        Path | None,
+        typer.Option(help="Write JSON, Markdown and PNG to DIR/<machine>/<name>.*"),
+    ] = None,
+    name: Annotated[str, typer.Option(help="File stem under --results-dir.")] = "bench",
+    cache_dir: CacheOpt = None,
+    threads: ThreadsOpt = None,
+    max_cer_delta_fp32: FpDeltaOpt = 0.1,
+    max_cer_delta_reduced: ReducedDeltaOpt = 0.5,
+    min_agreement: AgreeOpt = None,
+    progress: ProgressOpt = True,
+) -> None:
+    result = _run(
+        model,
+        data,
+        device,
+        formats,
+        batch_sizes,
+        split=split,
+        limit=limit,
+        threads=threads,
+        cache_dir=cache_dir,
+        vs_seed=vs_seed,
+        seed_lines=seed_lines,
+        check=check,
+        thresholds=_thresholds(max_cer_delta_fp32, max_cer_delta_reduced, min_agreement),
+        progress=progress,
+    )
+    if results_dir:
+        paths = _results_paths(result, results_dir, name)
+        json_out, markdown, plot = (
+            json_out or paths["json"],
+            markdown or paths["md"],
+            plot or paths["png"],
+        )
+    _finish(result, json_out, markdown, plot)
+
+
+@user_errors
+def parity_command(
+    data: DataOpt,
+    model: ModelArg = None,
+    split: SplitOpt = "validation",
+    device: DeviceOpt = Device.cpu,
+    formats: FormatsOpt = None,
+    limit: Annotated[int, typer.Option(min=1, help="Lines to compare.")] = PARITY_DEFAULT_LIMIT,
+    json_out: JsonOpt = None,
+    cache_dir: CacheOpt = None,
+    threads: ThreadsOpt = None,
+    max_cer_delta_fp32: FpDeltaOpt = 0.1,
+    max_cer_delta_reduced: ReducedDeltaOpt = 0.5,
+    min_agreement: AgreeOpt = None,
+    progress: ProgressOpt = True,
+) -> None:
+    result = _run(
+        model,
+        data,
+        device,
+        formats,
+        "1",
+        split=split,
+        limit=limit,
+        threads=threads,
+        cache_dir=cache_dir,
+        vs_seed=False,
+        check=True,
+        thresholds=_thresholds(max_cer_delta_fp32, max_cer_delta_reduced, min_agreement),
+        progress=progress,
+    )
+    _finish(result, json_out)
+    typer.echo(f"parity passed: {', '.join(result['settings']['formats'][1:])} match the original")

@@ -1,0 +1,6 @@
+"""`hwr bench`: accuracy parity and speed of every exported format, side by side.
+
+Measurement (``run``, ``measure``, ``reference``, ``timing``, ``metrics``, ``machine``,
+``exports``, ``gate``) is kept apart from presentation (``report``, ``markdown``, ``plot``):
+the run produces one JSON-ready dict and the presenters only read it.
+"""

@@ -1,0 +1,86 @@
+"""The parity gate: does every exported format still read like the PyTorch original?
+
+Two tests per format, with looser limits for reduced precision (int8, fp16), where small
+numeric drift is expected and flips a near-tie character now and then:
+- CER may exceed the original's by at most ``max_cer_delta`` percentage points (being better
+  is never a failure);
+- the share of lines transcribed exactly as the original did must be at least ``min_agreement``.
+A format that failed to load or run fails the gate too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+REDUCED_PRECISION = frozenset({"onnx-int8", "onnx-fp16"})
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    max_cer_delta_fp32: float = 0.1  # percentage points of CER above the original
+    max_cer_delta_reduced: float = 0.5
+    # fp32 exports compute the same function up to float rounding: nearly every line must match.
+    min_agreement_fp32: float = 0.95
+    # int8/fp16 legitimately flip near-tie characters; a fifth of the lines may differ a little
+    # while CER stays within its own limit.
+    min_agreement_reduced: float = 0.80
+
+    def for_format(self, name: str) -> tuple[float, float]:
+        """(max CER delta in points, min agreement) for one format."""
+        if name in REDUCED_PRECISION:
+            return self.max_cer_delta_reduced, self.min_agreement_reduced
+        return self.max_cer_delta_fp32, self.min_agreement_fp32
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ParityFailure:
+    format: str
+    reason: str
+
+    def line(self) -> str:
+        return f"parity FAILED: {self.format}: {self.reason}"
+
+
+def check_parity(
+    results: Sequence[dict[str, Any]],
+    thresholds: Thresholds,
+    original: str = "torch",
+) -> list[ParityFailure]:
+    """Failures of every non-original format (each result as in the JSON report)."""
+    failures: list[ParityFailure] = []
+    for result in results:
+        name = result["format"]
+        if name == original:
+            if result.get("error"):
+                failures.append(
+                    ParityFailure(name, f"the original did not run ({result['error']})")
+                )
+            continue
+        if result.get("error"):
+            failures.append(ParityFailure(name, f"did not run ({result['error']})"))
+            continue
+        max_delta, min_agree = thresholds.for_format(name)
+        delta = result.get("cer_delta_points")
+        if delta is not None and delta > max_delta:
+            failures.append(
+                ParityFailure(
+                    name,
+                    f"CER {100 * result['cer']:.2f}% is {delta:+.2f} points from the original "
+                    f"(limit +{max_delta:.2f})",
+                )
+            )
+        agree = result.get("agreement")
+        if agree is not None and agree < min_agree:
+            failures.append(
+                ParityFailure(
+                    name,
+                    f"only {100 * agree:.1f}% of lines match the original's transcript "
+                    f"(limit {100 * min_agree:.0f}%)",
+                )
+            )
+    return failures

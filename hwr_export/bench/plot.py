@@ -1,0 +1,55 @@
+"""Latency against accuracy, one point per format, as a PNG (matplotlib, headless Agg backend)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hwr_export.atomic import atomic_path
+
+
+def write_plot(result: dict[str, Any], path: Path) -> None:
+    """p50 latency (x, log scale) against CER (y). The reference architecture has random
+    weights, so it appears as a vertical latency marker, never as an accuracy point."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    try:
+        rows = [
+            r
+            for r in result["formats"]
+            if not r.get("error") and r.get("latency_ms") and r.get("cer") is not None
+        ]
+        for r in rows:
+            x, y = r["latency_ms"]["p50"], 100 * r["cer"]
+            ax.scatter([x], [y], s=40, zorder=3)
+            ax.annotate(r["format"], (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
+        ref = result.get("reference")
+        if ref and ref.get("latency_ms"):
+            ax.axvline(ref["latency_ms"]["p50"], color="grey", linestyle="--", linewidth=1)
+            ax.annotate(
+                f"{ref['preset']} reference arch\n(latency only)",
+                (ref["latency_ms"]["p50"], 0.95),
+                xycoords=("data", "axes fraction"),
+                ha="right",
+                va="top",
+                fontsize=8,
+                color="grey",
+                xytext=(-4, 0),
+                textcoords="offset points",
+            )
+        ax.set_xscale("log")
+        ax.set_xlabel("latency per line, batch 1, p50 (ms, log scale)")
+        ax.set_ylabel(f"CER % ({result['data']['spec']}, {result['data']['split']})")
+        m = result["machine"]
+        ax.set_title(
+            f"{result['model']['name']} on {m['device']}: {m['gpu'] or m['cpu']}", fontsize=9
+        )
+        ax.grid(True, which="both", alpha=0.3)
+        with atomic_path(Path(path)) as tmp:
+            fig.savefig(tmp, format="png", bbox_inches="tight")
+    finally:
+        plt.close(fig)

@@ -1,0 +1,195 @@
+"""One benchmark run, start to finish: resolve the model, export what is missing, measure every
+format on the same lines, score it against the original, time the reference, apply the gate.
+
+The result is a plain JSON-ready dict; ``report`` and ``plot`` only read it.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hwr_export.bench.exports import FORMATS, ORIGINAL, ensure_exports, export_folder, file_digest
+from hwr_export.bench.gate import Thresholds, check_parity
+from hwr_export.bench.machine import machine_info
+from hwr_export.bench.measure import Measurement, measure_format
+from hwr_export.bench.metrics import score
+from hwr_export.bench.reference import (
+    DEFAULT_REFERENCE_LINES,
+    mean_multiply_adds,
+    measure_reference,
+    speedups,
+)
+from hwr_export.bench.report import PUBLISHED_REFERENCE
+from runtimes.errors import HwrError, RuntimeUnavailableError
+
+SCHEMA = "hwr-bench/1"
+MEMORY_NOTE = (
+    "growth of the process's peak resident set size (Linux VmHWM, reset per format through "
+    "/proc/self/clear_refs) from loading the model to the end of its last batch; it includes "
+    "native memory of torch / ONNX Runtime (host memory only, not GPU memory)"
+)
+
+
+@dataclass
+class BenchConfig:
+    model: str | None  # checkpoint path, hf://, or None for the bundled model
+    data: str
+    device: str = "cpu"
+    formats: list[str] = field(default_factory=lambda: ["torch"])
+    batch_sizes: list[int] = field(default_factory=lambda: [1, 16])
+    split: str = "validation"
+    limit: int | None = None
+    threads: int | None = None
+    cache_dir: Path | None = None
+    vs_seed: bool = True
+    seed_lines: int = DEFAULT_REFERENCE_LINES
+    warmup: int = 3
+    check: bool = False
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    progress: bool = True
+
+
+def require_device(device: str, formats: list[str]) -> None:
+    """Refuse a CUDA run that would silently fall back to the CPU."""
+    if device != "cuda":
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise RuntimeUnavailableError("--device cuda: no CUDA GPU is available to torch here")
+    if any(FORMATS[f].runtime == "onnx" for f in formats):
+        import onnxruntime
+
+        if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+            raise RuntimeUnavailableError(
+                "--device cuda: onnxruntime has no CUDAExecutionProvider (install onnxruntime-gpu)"
+            )
+
+
+def _load_lines(config: BenchConfig) -> tuple[list[Any], list[str], list[str]]:
+    from hwr_export.datasets import open_lines
+
+    samples = open_lines(config.data, split=config.split, limit=config.limit)
+    images = [s.image for s in samples]  # decoded once, outside every timed region
+    return images, [s.text for s in samples], [s.name for s in samples]
+
+
+def _format_row(m: Measurement, original: Measurement, references: list[str], macs: float) -> dict:
+    spec = FORMATS[m.format]
+    row: dict[str, Any] = {
+        "format": m.format,
+        "runtime": spec.runtime,
+        "precision": spec.precision,
+        "file": str(m.path),
+        "file_bytes": m.path.stat().st_size if m.path.is_file() else None,
+        "multiply_adds_per_line": macs,
+        "error": m.error,
+    }
+    if m.error:
+        return row
+    original_texts = original.texts if not original.error else None
+    accuracy = score(references, m.texts, original_texts or m.texts, m.confidences)
+    row.update(accuracy.to_dict())
+    if original_texts is None:  # nothing to compare with: no delta, no agreement
+        row.update(cer_delta_points=None, wer_delta_points=None, agreement=None)
+    row.update(m.timing_dict())
+    return row
+
+
+def run_bench(config: BenchConfig) -> dict[str, Any]:
+    from hwr_export import __version__
+    from hwr_export.checkpoint import is_checkpoint, read_checkpoint_metadata
+    from hwr_export.model import CRNN, count_parameters
+    from hwr_export.model_source import resolve_model
+
+    require_device(config.device, config.formats)
+    checkpoint = resolve_model(config.model)
+    if not is_checkpoint(checkpoint):
+        raise HwrError(
+            f"{checkpoint}: bench needs the PyTorch checkpoint (.safetensors) as the original; "
+            "it exports the other formats itself"
+        )
+    arch, contract = read_checkpoint_metadata(checkpoint)
+    images, references, _ = _load_lines(config)
+    digest = file_digest(checkpoint)
+    folder = export_folder(checkpoint, config.cache_dir, digest)
+    paths = ensure_exports(checkpoint, folder, config.formats)
+    if any(FORMATS[f].runtime == "onnx" for f in config.formats):
+        import onnxruntime  # noqa: F401 - imported now so no cold start pays for the import
+
+    measurements = [
+        measure_format(
+            name,
+            FORMATS[name].runtime,
+            paths[name],
+            images,
+            config.batch_sizes,
+            config.device,
+            config.threads,
+            config.warmup,
+            config.progress,
+        )
+        for name in config.formats
+    ]
+    original = next(m for m in measurements if m.format == ORIGINAL)
+    macs = mean_multiply_adds(arch, contract, images)
+    rows = [_format_row(m, original, references, macs) for m in measurements]
+
+    reference = None
+    if config.vs_seed:
+        subset = images[: max(1, min(config.seed_lines, len(images)))]
+        reference = measure_reference(subset, config.device, config.threads, 1, config.progress)
+        reference["speedup"] = speedups(reference, measurements)
+
+    failures = check_parity(rows, config.thresholds) if config.check else []
+    return {
+        "schema": SCHEMA,
+        "hwr_version": __version__,
+        "command": " ".join(["hwr", *sys.argv[1:]]) if sys.argv else None,
+        "model": {
+            "name": checkpoint.name,
+            "path": str(checkpoint),
+            "sha256": digest,
+            "preset": arch.name,
+            "parameters": count_parameters(CRNN(arch)),
+            "input_height": contract.input_height,
+            "exports": str(folder),
+        },
+        "data": {
+            "spec": config.data,
+            "split": config.split,
+            "lines": len(images),
+            "mean_input_width": _mean_input_width(images, contract),
+            "multiply_adds_per_line": macs,
+        },
+        "settings": {
+            "device": config.device,
+            "formats": config.formats,
+            "batch_sizes": config.batch_sizes,
+            "limit": config.limit,
+            "threads": config.threads,
+            "warmup": config.warmup,
+            "vs_seed": config.vs_seed,
+        },
+        "machine": machine_info(config.device, config.threads),
+        "formats": rows,
+        "reference": reference,
+        "parity": {
+            "checked": config.check,
+            "thresholds": config.thresholds.to_dict(),
+            "failures": [asdict(f) for f in failures],
+            "passed": not failures,
+        },
+        "memory_note": MEMORY_NOTE,
+        "published_reference": PUBLISHED_REFERENCE,
+    }
+
+
+def _mean_input_width(images: list[Any], contract: Any) -> float:
+    from runtimes.preprocess import to_model_input
+
+    widths = [to_model_input(image, contract).shape[1] for image in images]
+    return sum(widths) / max(len(widths), 1)
