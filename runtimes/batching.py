@@ -1,0 +1,88 @@
+"""Group lines of similar width into batches, run them, hand back per-line logits in input order.
+
+Lines are padded on the right to the widest line of their batch; sorting by width and capping
+the width ratio inside a batch keeps that padding (wasted compute, and frames a bidirectional
+LSTM has to read through) small.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from runtimes.contract import ModelContract
+from runtimes.preprocess import make_batch
+
+MAX_WIDTH_RATIO = 1.25  # widest / narrowest line in one batch
+MAX_BATCH_PIXELS = 16 * 64 * 2048  # caps memory when a batch holds very wide lines
+
+
+def plan_batches(
+    widths: Sequence[int],
+    max_batch_size: int,
+    max_width_ratio: float = MAX_WIDTH_RATIO,
+    max_batch_pixels: int | None = None,
+    height: int = 1,
+) -> list[list[int]]:
+    """Indices into ``widths`` grouped into batches, narrowest first.
+
+    A batch closes when it holds ``max_batch_size`` lines, when the next line is more than
+    ``max_width_ratio`` times wider than its narrowest, or when padding every line to the next
+    width would exceed ``max_batch_pixels`` (a single line always gets a batch of its own).
+    """
+    if max_batch_size < 1:
+        raise ValueError(f"batch size must be at least 1, got {max_batch_size}")
+    order = sorted(range(len(widths)), key=lambda i: widths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        if current:
+            narrowest = max(1, widths[current[0]])
+            too_many = len(current) >= max_batch_size
+            too_wide = widths[i] > max_width_ratio * narrowest
+            pixels = (len(current) + 1) * widths[i] * height
+            too_big = max_batch_pixels is not None and pixels > max_batch_pixels
+            if too_many or too_wide or too_big:
+                batches.append(current)
+                current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def frames_for_width(width: int, batch_width: int, batch_frames: int, stride: int) -> int:
+    """Output frames that belong to a line ``width`` px wide inside a batch ``batch_width`` wide.
+
+    Inputs are multiples of ``stride`` (see ``to_model_input``), so every ``stride`` px of
+    right padding adds exactly one frame.
+    """
+    padding_frames = (batch_width - width) // max(1, stride)
+    return int(min(batch_frames, max(1, batch_frames - padding_frames)))
+
+
+def run_batched(
+    arrays: Sequence[np.ndarray],
+    contract: ModelContract,
+    run: Callable[[np.ndarray], np.ndarray],
+    batch_size: int,
+) -> list[np.ndarray]:
+    """Per line (T_i, C) logits, trimmed to the line's own frames, in the order of ``arrays``."""
+    widths = [a.shape[1] for a in arrays]
+    results: list[np.ndarray | None] = [None] * len(arrays)
+    for ids in plan_batches(
+        widths, batch_size, MAX_WIDTH_RATIO, MAX_BATCH_PIXELS, contract.input_height
+    ):
+        batch = make_batch([arrays[i] for i in ids], contract)
+        logits = np.asarray(run(batch), dtype=np.float32)
+        if logits.ndim != 3 or logits.shape[0] != len(ids):
+            raise ValueError(
+                f"runtime returned logits of shape {logits.shape} for {len(ids)} lines"
+            )
+        for row, i in enumerate(ids):
+            frames = frames_for_width(
+                widths[i], batch.shape[3], logits.shape[1], contract.width_stride
+            )
+            results[i] = logits[row, :frames]
+    return [r for r in results if r is not None]

@@ -1,0 +1,84 @@
+"""ONNX Runtime adapter (CPU or CUDA) for .onnx and .ort files carrying the model contract.
+
+Execution providers are chosen here and only here. A CUDA request that does not end with the
+CUDA provider active is an error, never a silent CPU fallback: a benchmark must not label a CPU
+run as a GPU one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from runtimes.base import check_device
+from runtimes.contract import ModelContract
+from runtimes.errors import HwrError, RuntimeUnavailableError
+
+CUDA_PROVIDER = "CUDAExecutionProvider"
+CPU_PROVIDER = "CPUExecutionProvider"
+# HEURISTIC: the default exhaustive cuDNN search re-benchmarks for every new line width.
+CUDA_OPTIONS = {"cudnn_conv_algo_search": "HEURISTIC"}
+
+
+def _providers(device: str, source: str) -> list[Any]:
+    import onnxruntime as ort
+
+    if device == "cpu":
+        return [CPU_PROVIDER]
+    if CUDA_PROVIDER not in ort.get_available_providers():
+        raise RuntimeUnavailableError(
+            f"{source}: CUDA was requested but the CUDA execution provider is not active "
+            "(this onnxruntime has no CUDA support; pip install onnxruntime-gpu)"
+        )
+    return [(CUDA_PROVIDER, dict(CUDA_OPTIONS)), CPU_PROVIDER]
+
+
+class OrtRuntime:
+    """Runs an ONNX (or ORT-format) hwr model; ``threads`` sets intra-op threads (None: ORT's)."""
+
+    name = "onnx"
+
+    def __init__(self, path: str | Path, device: str = "cpu", threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        self.path = Path(path)
+        self.device = check_device(device, str(self.path))
+        if not self.path.is_file():
+            raise HwrError(f"{self.path}: model file not found")
+        providers = _providers(self.device, str(self.path))
+        options = ort.SessionOptions()
+        options.log_severity_level = 3  # provider-load warnings are turned into our own error
+        if threads is not None:
+            if threads < 1:
+                raise HwrError(f"threads must be at least 1, got {threads}")
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        try:
+            self.session = ort.InferenceSession(
+                str(self.path), sess_options=options, providers=providers
+            )
+        except Exception as exc:  # ORT raises its own Fail/InvalidProtobuf/... types
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise HwrError(f"{self.path}: cannot load ONNX model ({reason[:200]})") from None
+        if self.device == "cuda" and CUDA_PROVIDER not in self.session.get_providers():
+            raise RuntimeUnavailableError(
+                f"{self.path}: CUDA was requested but the CUDA execution provider is not active "
+                "(no usable GPU or CUDA/cuDNN libraries were found)"
+            )
+        metadata = self.session.get_modelmeta().custom_metadata_map
+        self.contract = ModelContract.from_metadata(dict(metadata), source=str(self.path))
+        model_input = self.session.get_inputs()[0]
+        self.input_name = model_input.name
+        # fp16 exports may keep float16 inputs; the rest of the pipeline stays float32.
+        self.input_dtype = np.float16 if model_input.type == "tensor(float16)" else np.float32
+
+    @property
+    def providers(self) -> list[str]:
+        return list(self.session.get_providers())
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        feed = {self.input_name: np.ascontiguousarray(batch, dtype=self.input_dtype)}
+        (logits, *_) = self.session.run(None, feed)
+        return np.asarray(logits, dtype=np.float32)

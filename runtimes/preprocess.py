@@ -1,0 +1,136 @@
+"""Images to model input: read any Pillow image, grayscale, resize to the model height, normalize.
+
+Numpy and Pillow only, shared by every runtime, so that a line is fed to PyTorch and ONNX Runtime
+exactly the same way. The steps match training (``hwr_export.line_data``): 8-bit grayscale,
+bilinear resize to ``contract.input_height`` keeping the aspect ratio, ``(x/255 - mean)/std``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from runtimes.contract import ModelContract
+from runtimes.errors import ImageError
+
+# Widest line we accept after resizing to model height. 20,000 px lines fit; a 1 px tall strip
+# of 20,000 px would become millions of px wide, which no recurrent model reads sensibly.
+MAX_INPUT_WIDTH = 65_536
+
+ImageLike = Image.Image | np.ndarray
+
+
+def load_image(path: str | Path) -> Image.Image:
+    """Open and fully decode an image (lazy decoding would hide corrupt data until later)."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise ImageError(f"{path}: cannot read image (it is a directory)")
+        if path.stat().st_size == 0:
+            raise ImageError(f"{path}: cannot read image (empty file)")
+        with Image.open(path) as image:
+            image.load()
+            return image
+    except FileNotFoundError:
+        raise ImageError(f"{path}: cannot read image (file not found)") from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{path}: cannot read image (not a recognised image format)") from None
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ImageError(f"{path}: cannot read image ({reason})") from None
+
+
+def to_grayscale(image: ImageLike) -> Image.Image:
+    """8-bit grayscale ("L"), with transparency composited onto white paper."""
+    if isinstance(image, np.ndarray):
+        image = _array_to_image(image)
+    if image.width == 0 or image.height == 0:
+        raise ImageError(f"cannot read image (zero size {image.width}x{image.height})")
+    mode = image.mode
+    if mode.startswith("I;16"):
+        return Image.fromarray(_wide_to_uint8(np.asarray(image), sixteen_bit=True))
+    if mode in ("I", "F"):
+        return Image.fromarray(_wide_to_uint8(np.asarray(image), sixteen_bit=mode == "I"))
+    if mode in ("P", "PA", "LA", "La", "RGBa") or "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode == "RGBA":
+        paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(paper, image)
+    if image.mode not in ("L", "RGB", "RGBA"):
+        image = image.convert("RGB")  # CMYK, YCbCr, LAB, HSV, 1 ...
+    return image.convert("L")
+
+
+def _wide_to_uint8(pixels: np.ndarray, sixteen_bit: bool) -> np.ndarray:
+    """16/32-bit or float pixels to 8 bit. ``sixteen_bit``: scale 0..65535 to 0..255 if any
+    value exceeds 255 (Pillow's "I" mode holds 8- or 16-bit data); "I;16" always scales."""
+    values = np.nan_to_num(pixels.astype(np.float64))
+    if sixteen_bit and (pixels.dtype == np.uint16 or (values.size and values.max() > 255)):
+        values = values / 257.0  # 65535 -> 255
+    return np.clip(np.rint(values), 0, 255).astype(np.uint8)
+
+
+def _array_to_image(array: np.ndarray) -> Image.Image:
+    """Arrays: (H, W) gray or (H, W, 1|3|4); uint8, uint16 (16-bit), bool, float (0..1 or 0..255)."""
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise ImageError(f"cannot read image array of shape {array.shape}")
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise ImageError(f"cannot read image (zero size array {array.shape})")
+    if array.dtype == np.bool_:
+        array = array.astype(np.uint8) * 255
+    elif np.issubdtype(array.dtype, np.floating):
+        # Floats in 0..1 are the common convention; anything larger is taken as 0..255.
+        scale = 255.0 if np.nanmax(array) <= 1.0 else 1.0
+        array = _wide_to_uint8(array * scale, sixteen_bit=False)
+    elif array.dtype != np.uint8:
+        array = _wide_to_uint8(array, sixteen_bit=True)
+    return Image.fromarray(np.ascontiguousarray(array))  # L, RGB or RGBA from the shape
+
+
+def resized_width(width: int, height: int, target_height: int) -> int:
+    return max(1, round(width * target_height / height))
+
+
+def to_model_input(image: ImageLike, contract: ModelContract) -> np.ndarray:
+    """One line as normalized float32 (input_height, W).
+
+    W keeps the aspect ratio, is at least ``contract.min_width`` and is rounded up to a multiple
+    of ``contract.width_stride`` with white paper, so every output frame covers real pixels and
+    a line yields the same frames alone or padded inside a batch.
+    """
+    gray = to_grayscale(image)
+    height = contract.input_height
+    width = resized_width(gray.width, gray.height, height)
+    if width > MAX_INPUT_WIDTH:
+        raise ImageError(
+            f"cannot read image ({gray.width}x{gray.height} is {width} px wide at model height "
+            f"{height}, above the {MAX_INPUT_WIDTH} px limit; split the line)"
+        )
+    if gray.size != (width, height):
+        gray = gray.resize((width, height), Image.Resampling.BILINEAR)
+    stride = max(1, contract.width_stride)
+    padded = max(contract.min_width, -(-width // stride) * stride)
+    out = np.full((height, padded), contract.pad_value, dtype=np.float32)
+    pixels = np.asarray(gray, dtype=np.float32) / 255.0
+    out[:, :width] = (pixels - contract.norm_mean) / contract.norm_std
+    return out
+
+
+def make_batch(arrays: Sequence[np.ndarray], contract: ModelContract) -> np.ndarray:
+    """Stack (H, W_i) inputs into (B, 1, H, W_max), padding on the right with paper."""
+    if not arrays:
+        raise ValueError("make_batch needs at least one image")
+    width = max(max(a.shape[1] for a in arrays), contract.min_width)
+    batch = np.full((len(arrays), 1, contract.input_height, width), contract.pad_value, np.float32)
+    for i, array in enumerate(arrays):
+        if array.shape[0] != contract.input_height:
+            raise ValueError(
+                f"incorrect input height {array.shape[0]}, expected {contract.input_height}"
+            )
+        batch[i, 0, :, : array.shape[1]] = array
+    return batch

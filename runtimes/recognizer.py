@@ -1,0 +1,167 @@
+"""The whole pipeline behind one object: images -> preprocess -> any runtime -> decode -> text.
+
+    rec = Recognizer.load("model.onnx")            # or .ort / .safetensors / .pt
+    [pred] = rec.transcribe(["line.png"])
+    pred.text, pred.confidence
+
+Torch is imported only when a torch or TorchScript model is loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from runtimes.base import RUNTIME_NAMES, Runtime
+from runtimes.batching import run_batched
+from runtimes.contract import ModelContract
+from runtimes.decode import Lexicon, Prediction, decode
+from runtimes.errors import HwrError, ImageError
+from runtimes.preprocess import ImageLike, load_image, to_model_input
+
+SUFFIX_RUNTIME = {
+    ".onnx": "onnx",
+    ".ort": "onnx",
+    ".safetensors": "torch",
+    ".pt": "torchscript",
+    ".ts": "torchscript",
+    ".torchscript": "torchscript",
+}
+DECODERS = ("greedy", "beam")
+PATHS_PER_CHUNK = 8  # batches' worth of paths read at once: room to sort by width, bounded memory
+
+Input = ImageLike | str | Path
+
+
+def runtime_for(path: Path, runtime: str | None) -> str:
+    """The runtime a model file needs; an explicit choice must fit the file type."""
+    expected = SUFFIX_RUNTIME.get(path.suffix.lower())
+    if runtime is not None and runtime not in RUNTIME_NAMES:
+        raise HwrError(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIME_NAMES)}")
+    if expected is None:
+        if runtime is None:
+            known = ", ".join(SUFFIX_RUNTIME)
+            raise HwrError(f"{path}: unknown model file type {path.suffix!r} (expected {known})")
+        return runtime
+    if runtime is not None and runtime != expected:
+        raise HwrError(
+            f"{path}: a {path.suffix} file runs with runtime {expected!r}, not {runtime!r}"
+        )
+    return expected
+
+
+def open_runtime(
+    path: str | Path, runtime: str | None = None, device: str = "cpu", threads: int | None = None
+) -> Runtime:
+    path = Path(path)
+    name = runtime_for(path, runtime)
+    if name == "onnx":
+        from runtimes.ort_runtime import OrtRuntime
+
+        return OrtRuntime(path, device=device, threads=threads)
+    from runtimes.torch_runtime import TorchRuntime, TorchScriptRuntime
+
+    cls = TorchRuntime if name == "torch" else TorchScriptRuntime
+    return cls(path, device=device, threads=threads)
+
+
+class Recognizer:
+    def __init__(
+        self,
+        runtime: Runtime,
+        decoder: str = "greedy",
+        beam_width: int = 10,
+        lexicon: Sequence[str] | None = None,
+    ) -> None:
+        if decoder not in DECODERS:
+            raise HwrError(f"unknown decoder {decoder!r}; choose one of {', '.join(DECODERS)}")
+        if beam_width < 1:
+            raise HwrError(f"beam width must be at least 1, got {beam_width}")
+        self.runtime = runtime
+        self.decoder = decoder
+        self.beam_width = beam_width
+        self.lexicon = Lexicon(lexicon, runtime.contract.charset) if lexicon is not None else None
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        runtime: str | None = None,
+        device: str = "cpu",
+        threads: int | None = None,
+        decoder: str = "greedy",
+        beam_width: int = 10,
+        lexicon: Sequence[str] | None = None,
+    ) -> Recognizer:
+        if decoder not in DECODERS:  # checked before a model is loaded for nothing
+            raise HwrError(f"unknown decoder {decoder!r}; choose one of {', '.join(DECODERS)}")
+        return cls(open_runtime(path, runtime, device, threads), decoder, beam_width, lexicon)
+
+    @property
+    def contract(self) -> ModelContract:
+        return self.runtime.contract
+
+    def run_batch(self, batch: np.ndarray) -> np.ndarray:
+        """(B, 1, H, W) float32 -> (B, T, C) logits, straight from the runtime."""
+        return self.runtime.run(batch)
+
+    def prepare(self, item: Input) -> np.ndarray:
+        """One image (object or path) as normalized model input; ImageError names the file."""
+        if isinstance(item, (str, Path)):
+            try:
+                return to_model_input(load_image(item), self.contract)
+            except ImageError as exc:
+                message = str(exc)
+                raise ImageError(
+                    message if message.startswith(str(item)) else f"{item}: {message}"
+                ) from None
+        return to_model_input(item, self.contract)
+
+    def _decode_all(self, arrays: Sequence[np.ndarray], batch_size: int) -> list[Prediction]:
+        if batch_size < 1:
+            raise HwrError(f"batch size must be at least 1, got {batch_size}")
+        logits = run_batched(arrays, self.contract, self.runtime.run, batch_size)
+        return [
+            decode(x, self.contract.charset, self.decoder, self.beam_width, self.lexicon)
+            for x in logits
+        ]
+
+    def transcribe(self, images: Sequence[Input], batch_size: int = 16) -> list[Prediction]:
+        """Predictions in input order; an unreadable image raises ImageError."""
+        arrays = [self.prepare(item) for item in images]
+        return self._decode_all(arrays, batch_size) if arrays else []
+
+    def transcribe_paths(
+        self, paths: Iterable[str | Path], batch_size: int = 16
+    ) -> Iterator[tuple[Path, Prediction | str]]:
+        """(path, prediction) in input order, or (path, error message) for an unreadable image;
+        reads a few batches of paths at a time, so any number of files fits in memory."""
+        chunk: list[Path] = []
+        for path in paths:
+            chunk.append(Path(path))
+            if len(chunk) >= batch_size * PATHS_PER_CHUNK:
+                yield from self._transcribe_chunk(chunk, batch_size)
+                chunk = []
+        if chunk:
+            yield from self._transcribe_chunk(chunk, batch_size)
+
+    def _transcribe_chunk(
+        self, paths: list[Path], batch_size: int
+    ) -> Iterator[tuple[Path, Prediction | str]]:
+        arrays: dict[int, np.ndarray] = {}
+        errors: dict[int, str] = {}
+        for i, path in enumerate(paths):
+            try:
+                arrays[i] = self.prepare(path)
+            except ImageError as exc:
+                errors[i] = str(exc)
+        readable = sorted(arrays)
+        predictions = (
+            self._decode_all([arrays[i] for i in readable], batch_size) if readable else []
+        )
+        by_index: dict[int, Prediction | str] = dict(zip(readable, predictions, strict=True))
+        by_index.update(errors)
+        for i, path in enumerate(paths):
+            yield path, by_index[i]
