@@ -18,7 +18,6 @@ from typing import Any
 import jiwer
 import numpy as np
 import torch
-from runtimes.decode import greedy_decode
 from torch import nn
 from tqdm import tqdm
 
@@ -42,6 +41,7 @@ from hwr_export.train_state import (
     write_metrics,
 )
 from runtimes.contract import ModelContract
+from runtimes.decode import greedy_decode
 from runtimes.errors import HwrError
 
 
@@ -125,7 +125,7 @@ def train(
             unit="batch",
             file=sys.stderr,
             dynamic_ncols=True,
-            disable=None,
+            mininterval=1 if sys.stderr.isatty() else 30,  # a log file gets a line every 30 s
         )
         lines = 0
         while progress.batch < len(batches):

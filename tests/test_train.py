@@ -1,0 +1,113 @@
+"""Training: the loss goes down, checkpoints and logs are written, a killed run resumes exactly."""
+
+import json
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from hwr_export import train as train_module
+from hwr_export.checkpoint import load_checkpoint
+from hwr_export.cli import app
+from hwr_export.train import TrainConfig, train
+from hwr_export.train_state import load_run
+from runtimes.errors import HwrError
+
+
+def _config(**overrides):
+    base = dict(
+        data="synthetic:24",
+        preset="tiny",
+        epochs=2,
+        batch_size=8,
+        lr=3e-3,
+        warmup_steps=2,
+        val_limit=8,
+        save_minutes=0.0,
+    )
+    return TrainConfig(**{**base, **overrides})
+
+
+def test_a_few_steps_reduce_the_loss(tmp_path):
+    progress = train(_config(epochs=4, augment=False, data="synthetic:16"), tmp_path, threads=1)
+    losses = [r["train_loss"] for r in progress.history]
+    assert losses[-1] < losses[0] * 0.9
+    log = json.loads((tmp_path / "metrics.json").read_text())
+    assert [r["epoch"] for r in log["epochs"]] == [1, 2, 3, 4]
+    assert {"val_cer", "val_wer", "val_loss", "lines_per_s"} <= log["epochs"][0].keys()
+    model, contract = load_checkpoint(tmp_path / "best.safetensors")
+    assert contract.preset == "tiny" and contract.metrics["val_cer"] == log["best"]["val_cer"]
+
+
+def test_killed_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
+    straight = tmp_path / "straight"
+    train(_config(), straight, threads=1)
+
+    killed = tmp_path / "killed"
+    real_step, calls = train_module._train_step, {"n": 0}
+
+    def dying_step(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 5:  # mid-way through the second epoch (3 batches per epoch)
+            raise KeyboardInterrupt
+        return real_step(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "_train_step", dying_step)
+    with pytest.raises(KeyboardInterrupt):
+        train(_config(), killed, threads=1)
+    monkeypatch.setattr(train_module, "_train_step", real_step)
+    saved = load_run(killed)["progress"]
+    assert (saved.epoch, saved.batch, saved.step) == (1, 1, 4)
+
+    train(_config(), killed, resume=True, threads=1)
+    a, _ = load_checkpoint(straight / "last.safetensors")
+    b, _ = load_checkpoint(killed / "last.safetensors")
+    for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
+        assert torch.equal(x, y), name
+    assert load_run(killed)["progress"].step == load_run(straight)["progress"].step == 6
+
+
+def test_existing_run_is_not_overwritten_without_resume(tmp_path):
+    train(_config(epochs=1), tmp_path, threads=1)
+    with pytest.raises(HwrError, match="pass --resume"):
+        train(_config(epochs=1), tmp_path, threads=1)
+
+
+def test_resume_without_a_run_is_a_clear_error(tmp_path):
+    with pytest.raises(HwrError, match="nothing to resume"):
+        train(_config(), tmp_path / "empty", resume=True, threads=1)
+
+
+def test_cli_trains_and_reports_the_best_epoch(tmp_path):
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        app,
+        [
+            "train",
+            "--data",
+            "synthetic:16",
+            "--preset",
+            "tiny",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "8",
+            "--val-limit",
+            "4",
+            "--threads",
+            "1",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "best: epoch 1" in result.output
+    assert (out / "best.safetensors").is_file()
+
+
+def test_cli_bad_data_is_one_line_without_traceback(tmp_path):
+    result = CliRunner().invoke(
+        app, ["train", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 1
+    assert "data not found" in result.output and "Traceback" not in result.output
