@@ -46,8 +46,7 @@ def _published_lines() -> list[str]:
     pub = PUBLISHED_REFERENCE
     acc = pub["accuracy"]
     lines = [
-        f"Published figures of the reference model ({pub['source']}); other hardware and "
-        f"data, for context only: CER {100 * acc['cer']:.2f}% / WER {100 * acc['wer']:.2f}% "
+        f"For context, {pub['source']} (other hardware, other data): CER {100 * acc['cer']:.2f}% / WER {100 * acc['wer']:.2f}% "
         f"on {acc['split']}.",
         "",
     ]

@@ -7,6 +7,8 @@ from typing import Any
 
 from hwr_export.atomic import atomic_path
 
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+
 
 def write_plot(result: dict[str, Any], path: Path) -> None:
     """p50 latency (x, log scale) against CER (y). The reference architecture has random
@@ -23,10 +25,10 @@ def write_plot(result: dict[str, Any], path: Path) -> None:
             for r in result["formats"]
             if not r.get("error") and r.get("latency_ms") and r.get("cer") is not None
         ]
-        for r in rows:
+        # A legend, not labels next to points: formats with equal CER would overprint.
+        for r, marker in zip(rows, MARKERS, strict=False):
             x, y = r["latency_ms"]["p50"], 100 * r["cer"]
-            ax.scatter([x], [y], s=40, zorder=3)
-            ax.annotate(r["format"], (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
+            ax.scatter([x], [y], s=45, marker=marker, zorder=3, label=r["format"])
         ref = result.get("reference")
         if ref and ref.get("latency_ms"):
             ax.axvline(ref["latency_ms"]["p50"], color="grey", linestyle="--", linewidth=1)
@@ -43,7 +45,12 @@ def write_plot(result: dict[str, Any], path: Path) -> None:
             )
         ax.set_xscale("log")
         ax.set_xlabel("latency per line, batch 1, p50 (ms, log scale)")
-        ax.set_ylabel(f"CER % ({result['data']['spec']}, {result['data']['split']})")
+        data_name = Path(result["data"]["spec"].rstrip("/")).name or result["data"]["spec"]
+        ax.set_ylabel(
+            f"CER % ({data_name}, {result['data']['split']}, {result['data']['lines']} lines)"
+        )
+        if rows:
+            ax.legend(fontsize=8, loc="best")
         m = result["machine"]
         ax.set_title(
             f"{result['model']['name']} on {m['device']}: {m['gpu'] or m['cpu']}", fontsize=9
