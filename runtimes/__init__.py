@@ -15,3 +15,29 @@ __all__ = [
     "ModelContractError",
     "RuntimeUnavailableError",
 ]
+
+# The inference pipeline, loaded on first use (PEP 562) so that importing the contract or the
+# errors stays free of numpy and Pillow; torch is only ever imported by torch_runtime.
+_LAZY_EXPORTS = {
+    "Recognizer": "runtimes.recognizer",
+    "Runtime": "runtimes.base",
+    "OrtRuntime": "runtimes.ort_runtime",
+    "TorchRuntime": "runtimes.torch_runtime",
+    "TorchScriptRuntime": "runtimes.torch_runtime",
+    "Prediction": "runtimes.decode",
+    "Lexicon": "runtimes.decode",
+    "greedy_decode": "runtimes.decode",
+    "beam_decode": "runtimes.decode",
+    "load_image": "runtimes.preprocess",
+    "to_model_input": "runtimes.preprocess",
+    "make_batch": "runtimes.preprocess",
+}
+__all__ += list(_LAZY_EXPORTS)
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY_EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY_EXPORTS[name]), name)
+    raise AttributeError(f"module 'runtimes' has no attribute {name!r}")

@@ -1,0 +1,279 @@
+"""Every runtime behind one interface: same transcripts, clear errors, no torch on the ONNX path."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageDraw, ImageFont
+
+from hwr_export.checkpoint import contract_for, save_checkpoint
+from hwr_export.export_onnx import export_onnx
+from hwr_export.export_torchscript import export_torchscript
+from hwr_export.model import CRNN
+from hwr_export.presets import get_preset
+from runtimes.base import Runtime
+from runtimes.batching import plan_batches, run_batched
+from runtimes.contract import ModelContract
+from runtimes.errors import HwrError, ModelContractError, RuntimeUnavailableError
+from runtimes.ort_runtime import OrtRuntime
+from runtimes.recognizer import Recognizer
+from runtimes.torch_runtime import TorchRuntime
+
+TEXTS = ["a cat", "hello world again", "CRNN lines, 1984!", "x", "the quick brown fox jumps"]
+
+
+def render_line(text: str, height: int = 48) -> Image.Image:
+    """Dark text on light paper; the width follows the text, like a real line crop."""
+    font = ImageFont.load_default(size=height * 2 // 3)
+    width = int(font.getlength(text)) + 16
+    image = Image.new("L", (width, height), 245)
+    ImageDraw.Draw(image).text((8, height // 6), text, fill=20, font=font)
+    return image
+
+
+@pytest.fixture(scope="module")
+def lines() -> list[Image.Image]:
+    return [render_line(text) for text in TEXTS]
+
+
+def sensitive_tiny_model() -> CRNN:
+    """A random tiny CRNN whose output depends on its input. With default initialisation
+    every line decodes to the same letter, which would make "same transcripts" prove nothing;
+    larger conv/projection/head weights give each line its own long string."""
+    torch.manual_seed(0)
+    model = CRNN(get_preset("tiny")).eval()
+    with torch.no_grad():
+        for layer in model.cnn:
+            if isinstance(layer, torch.nn.Conv2d):
+                layer.weight.mul_(2.0)
+        model.proj.weight.mul_(5.0)
+        model.head.weight.mul_(5.0)
+    return model
+
+
+def save_as_ort(onnx_path: Path, ort_path: Path) -> None:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.optimized_model_filepath = str(ort_path)
+    # Beyond "extended", the saved model would hold optimizations specific to this CPU.
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    options.add_session_config_entry("session.save_model_format", "ORT")
+    ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+
+
+@pytest.fixture(scope="module")
+def model_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    torch.set_num_threads(1)
+    folder = tmp_path_factory.mktemp("models")
+    model = sensitive_tiny_model()
+    contract = contract_for(model.config)
+    files = {
+        "torch": folder / "tiny.safetensors",
+        "torchscript": folder / "tiny.pt",
+        "onnx": folder / "tiny.onnx",
+        "ort": folder / "tiny.ort",
+    }
+    save_checkpoint(model, files["torch"])
+    export_torchscript(model, contract, files["torchscript"])
+    export_onnx(model, contract, files["onnx"])
+    save_as_ort(files["onnx"], files["ort"])
+    return files
+
+
+@pytest.fixture(scope="module")
+def reference(model_files: dict[str, Path], lines: list[Image.Image]) -> list[str]:
+    texts = [p.text for p in Recognizer.load(model_files["torch"]).transcribe(lines)]
+    # Comparisons below only mean something if lines decode to varied, non-trivial strings.
+    assert len(set(texts)) >= 3 and sum(len(t) for t in texts) > 20, texts
+    return texts
+
+
+@pytest.mark.parametrize("kind", ["torch", "torchscript", "onnx", "ort"])
+def test_every_runtime_gives_identical_transcripts(
+    model_files: dict[str, Path], lines: list[Image.Image], reference: list[str], kind: str
+) -> None:
+    recognizer = Recognizer.load(model_files[kind], threads=1)
+    assert isinstance(recognizer.runtime, Runtime)
+    assert recognizer.runtime.device == "cpu"
+    assert recognizer.contract.charset == get_preset("tiny").charset
+    assert [p.text for p in recognizer.transcribe(lines, batch_size=3)] == reference
+
+
+def test_runtime_logits_agree_numerically(model_files: dict[str, Path]) -> None:
+    torch_runtime = TorchRuntime(model_files["torch"])
+    onnx_runtime = OrtRuntime(model_files["onnx"], threads=1)
+    batch = np.random.default_rng(0).uniform(-1, 1, (2, 1, 32, 96)).astype(np.float32)
+    expected = torch_runtime.run(batch)
+    assert expected.shape == (2, 24, torch_runtime.contract.num_classes)
+    np.testing.assert_allclose(onnx_runtime.run(batch), expected, atol=1e-4)
+
+
+def test_batched_and_single_transcripts_are_equal(
+    model_files: dict[str, Path], lines: list[Image.Image]
+) -> None:
+    recognizer = Recognizer.load(model_files["onnx"], threads=1)
+    batched = recognizer.transcribe(lines, batch_size=8)
+    single = [recognizer.transcribe([line])[0] for line in lines]
+    assert [p.text for p in batched] == [p.text for p in single]
+
+
+class ColumnRuntime:
+    """A fake runtime whose frame t depends only on its own stride of columns: with it, batched
+    and single results must be bit-identical, which checks padding, trimming and ordering."""
+
+    name = "columns"
+    device = "cpu"
+
+    def __init__(self, contract: ModelContract) -> None:
+        self.contract = contract
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        b, _, h, w = batch.shape
+        stride = self.contract.width_stride
+        frames = w // stride
+        ink = (1 - batch[:, 0, :, : frames * stride].reshape(b, h, frames, stride).mean((1, 3))) / 2
+        classes = np.where(ink < 0.02, 0, 1 + (ink * 97).astype(int) % len(self.contract.charset))
+        logits = np.zeros((b, frames, self.contract.num_classes), np.float32)
+        np.put_along_axis(logits, classes[:, :, None], 8.0, axis=2)
+        return logits
+
+
+def test_batching_keeps_order_and_trims_padding(lines: list[Image.Image]) -> None:
+    contract = contract_for(get_preset("tiny"))
+    recognizer = Recognizer(ColumnRuntime(contract))
+    batched = recognizer.transcribe(lines, batch_size=4)
+    single = [recognizer.transcribe([line])[0] for line in lines]
+    assert [p.text for p in batched] == [p.text for p in single]
+    assert len({p.text for p in single}) == len(lines)
+    arrays = [recognizer.prepare(line) for line in lines]
+    logits = run_batched(arrays, contract, ColumnRuntime(contract).run, batch_size=16)
+    assert [len(x) for x in logits] == [a.shape[1] // contract.width_stride for a in arrays]
+
+
+def test_plan_batches_sorts_by_width_and_caps_ratio_and_size() -> None:
+    widths = [100, 400, 110, 120, 1000, 105, 130]
+    batches = plan_batches(widths, max_batch_size=3, max_width_ratio=1.25)
+    assert sorted(i for b in batches for i in b) == list(range(len(widths)))
+    for batch in batches:
+        assert len(batch) <= 3
+        assert max(widths[i] for i in batch) <= 1.25 * min(widths[i] for i in batch)
+    assert batches[0] == [0, 5, 2]
+    assert plan_batches([50, 60], 8, max_batch_pixels=100) == [[0], [1]]
+
+
+def test_unreadable_items_are_reported_and_the_rest_transcribed(
+    model_files: dict[str, Path], lines: list[Image.Image], tmp_path: Path
+) -> None:
+    items = {
+        "good.png": lines[1],
+        "one_px.png": Image.new("L", (1, 40), 0),
+        "wide.png": Image.new("L", (20_000, 48), 255),
+        "strip.png": Image.new("L", (20_000, 1), 255),
+    }
+    for name, image in items.items():
+        image.save(tmp_path / name)
+    (tmp_path / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    (tmp_path / "zero.png").write_bytes(b"")
+    order = ["corrupt.png", "good.png", "zero.png", "one_px.png", "wide.png", "strip.png"]
+    recognizer = Recognizer.load(model_files["onnx"], threads=1)
+    results = dict(recognizer.transcribe_paths([tmp_path / n for n in order], batch_size=2))
+    assert list(results) == [tmp_path / n for n in order]
+    errors = {p.name: r for p, r in results.items() if isinstance(r, str)}
+    assert set(errors) == {"corrupt.png", "zero.png", "strip.png"}
+    assert all(message.startswith(str(tmp_path)) for message in errors.values())
+    assert "empty file" in errors["zero.png"] and "split the line" in errors["strip.png"]
+    assert results[tmp_path / "good.png"].text == recognizer.transcribe([lines[1]])[0].text
+    assert 0.0 <= results[tmp_path / "wide.png"].confidence <= 1.0
+    with pytest.raises(HwrError, match="corrupt.png: cannot read image"):
+        recognizer.transcribe([tmp_path / "corrupt.png"])
+
+
+def test_cuda_request_without_cuda_is_a_one_line_error(model_files: dict[str, Path]) -> None:
+    import onnxruntime as ort
+
+    if "CUDAExecutionProvider" in ort.get_available_providers() or torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    for kind in ["onnx", "torch", "torchscript"]:
+        with pytest.raises(RuntimeUnavailableError) as info:
+            Recognizer.load(model_files[kind], device="cuda")
+        message = str(info.value)
+        assert "\n" not in message and "CUDA was requested" in message
+        assert message.startswith(str(model_files[kind]))
+    with pytest.raises(RuntimeUnavailableError, match="unknown device"):
+        OrtRuntime(model_files["onnx"], device="tpu")
+
+
+@pytest.mark.cuda
+def test_onnx_cuda_runs_on_the_gpu(
+    model_files: dict[str, Path], lines: list[Image.Image], reference: list[str]
+) -> None:
+    import onnxruntime as ort
+
+    if "CUDAExecutionProvider" not in ort.get_available_providers():
+        pytest.skip("needs onnxruntime-gpu and a CUDA GPU")
+    try:
+        recognizer = Recognizer.load(model_files["onnx"], device="cuda")
+    except RuntimeUnavailableError as exc:
+        pytest.skip(str(exc))
+    assert recognizer.runtime.providers[0] == "CUDAExecutionProvider"
+    assert [p.text for p in recognizer.transcribe(lines)] == reference
+
+
+def test_files_without_a_contract_are_refused(model_files: dict[str, Path], tmp_path: Path) -> None:
+    import onnx
+
+    proto = onnx.load(str(model_files["onnx"]))
+    del proto.metadata_props[:]
+    bare_onnx = tmp_path / "bare.onnx"
+    onnx.save(proto, str(bare_onnx))
+    bare_script = tmp_path / "bare.pt"
+    torch.jit.save(torch.jit.script(sensitive_tiny_model()), str(bare_script))
+    for path in [bare_onnx, bare_script]:
+        with pytest.raises(ModelContractError, match=f"{path}: no hwr model contract"):
+            Recognizer.load(path)
+
+
+def test_model_file_type_and_runtime_must_match(
+    model_files: dict[str, Path], tmp_path: Path
+) -> None:
+    with pytest.raises(HwrError, match=r"a \.onnx file runs with runtime 'onnx', not 'torch'"):
+        Recognizer.load(model_files["onnx"], runtime="torch")
+    with pytest.raises(HwrError, match="unknown model file type"):
+        Recognizer.load(tmp_path / "model.bin")
+    with pytest.raises(HwrError, match="unknown runtime"):
+        Recognizer.load(model_files["onnx"], runtime="tensorrt")
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"not a model")
+    with pytest.raises(HwrError, match="garbage.onnx: cannot load ONNX model"):
+        Recognizer.load(garbage)
+
+
+def test_runtimes_run_an_onnx_model_without_torch(
+    model_files: dict[str, Path], lines: list[Image.Image], reference: list[str], tmp_path: Path
+) -> None:
+    image = tmp_path / "line.png"
+    lines[2].save(image)
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "import runtimes, runtimes.recognizer, runtimes.torch_runtime\n"
+        "from runtimes import Recognizer, TorchRuntime\n"
+        f"rec = Recognizer.load({str(model_files['onnx'])!r}, decoder='beam')\n"
+        f"print(rec.transcribe([{str(image)!r}])[0].text)\n"
+        "assert not any(m.startswith(('torch.', 'hwr_export')) for m in sys.modules)\n"
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert (
+        done.stdout.rstrip("\n")
+        == Recognizer.load(model_files["onnx"], decoder="beam").transcribe([lines[2]])[0].text
+    )
