@@ -44,6 +44,10 @@ CacheOpt = Annotated[
         help="Where exports are cached, by checkpoint hash (default ~/.cache/hwr/exports)."
     ),
 ]
+CalibrationOpt = Annotated[
+    str | None,
+    typer.Option(help="int8 calibration lines for the export (default: the exporter's own)."),
+]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the full result as JSON.")]
 FpDeltaOpt = Annotated[
     float, typer.Option(help="Gate: max CER rise over the original, points (torchscript, onnx).")
@@ -158,6 +162,7 @@ def bench_command(
     ] = None,
     name: Annotated[str, typer.Option(help="File stem under --results-dir.")] = "bench",
     cache_dir: CacheOpt = None,
+    calibration: CalibrationOpt = None,
     threads: ThreadsOpt = None,
     max_cer_delta_fp32: FpDeltaOpt = 0.1,
     max_cer_delta_reduced: ReducedDeltaOpt = 0.5,
@@ -174,6 +179,7 @@ def bench_command(
         limit=limit,
         threads=threads,
         cache_dir=cache_dir,
+        calibration=calibration,
         vs_seed=vs_seed,
         seed_lines=seed_lines,
         check=check,
@@ -200,6 +206,7 @@ def parity_command(
     limit: Annotated[int, typer.Option(min=1, help="Lines to compare.")] = PARITY_DEFAULT_LIMIT,
     json_out: JsonOpt = None,
     cache_dir: CacheOpt = None,
+    calibration: CalibrationOpt = None,
     threads: ThreadsOpt = None,
     max_cer_delta_fp32: FpDeltaOpt = 0.1,
     max_cer_delta_reduced: ReducedDeltaOpt = 0.5,
@@ -216,6 +223,7 @@ def parity_command(
         limit=limit,
         threads=threads,
         cache_dir=cache_dir,
+        calibration=calibration,
         vs_seed=False,
         check=True,
         thresholds=_thresholds(max_cer_delta_fp32, max_cer_delta_reduced, min_agreement),

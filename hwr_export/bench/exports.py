@@ -23,7 +23,7 @@ class FormatSpec:
     name: str  # the name on the command line and in reports
     runtime: str  # the Recognizer runtime that loads it
     suffix: str | None  # file name after the checkpoint stem; None: the checkpoint itself
-    export_format: str | None  # the export_all format that writes it
+    export_option: str | None  # what export_all is asked for: a format, or the int8/fp16 flag
     precision: str  # fp32, int8, fp16
 
 
@@ -33,8 +33,8 @@ FORMATS: dict[str, FormatSpec] = {
         FormatSpec("torch", "torch", None, None, "fp32"),
         FormatSpec("torchscript", "torchscript", ".ts", "torchscript", "fp32"),
         FormatSpec("onnx", "onnx", ".onnx", "onnx", "fp32"),
-        FormatSpec("onnx-int8", "onnx", ".int8.onnx", "onnx", "int8"),
-        FormatSpec("onnx-fp16", "onnx", ".fp16.onnx", "onnx", "fp16"),
+        FormatSpec("onnx-int8", "onnx", ".int8.onnx", "int8", "int8"),
+        FormatSpec("onnx-fp16", "onnx", ".fp16.onnx", "fp16", "fp16"),
     )
 }
 DEFAULT_FORMATS = {
@@ -92,9 +92,18 @@ def default_cache_root() -> Path:
     return Path(tempfile.mkdtemp(prefix="hwr-exports-"))
 
 
-def export_folder(checkpoint: Path, cache_root: Path | None, digest: str | None = None) -> Path:
-    digest = digest or file_digest(checkpoint)
-    return (cache_root or default_cache_root()) / digest[:16]
+def export_folder(
+    checkpoint: Path,
+    cache_root: Path | None,
+    digest: str | None = None,
+    calibration: str | None = None,
+) -> Path:
+    """<cache>/<checkpoint sha256[:16]>, plus the calibration set's hash when one is given,
+    because the int8 file depends on the lines it was calibrated on."""
+    name = (digest or file_digest(checkpoint))[:16]
+    if calibration:
+        name += "-cal-" + hashlib.sha256(calibration.encode()).hexdigest()[:8]
+    return (cache_root or default_cache_root()) / name
 
 
 def format_path(checkpoint: Path, folder: Path, name: str) -> Path:
@@ -104,36 +113,44 @@ def format_path(checkpoint: Path, folder: Path, name: str) -> Path:
     return folder / f"{checkpoint.stem}{spec.suffix}"
 
 
-def _export_all():  # noqa: ANN202 - the exporter's own signature is the contract
-    try:
-        from hwr_export.cli_export import export_all
-    except ImportError:
-        from hwr_export.export_onnx import export_all
-    return export_all
+def _export_one(checkpoint: Path, folder: Path, name: str, calibration: str | None) -> None:
+    from hwr_export.cli_export import export_all
+
+    option = FORMATS[name].export_option
+    export_all(
+        checkpoint=checkpoint,
+        out_dir=folder,
+        formats={option} if option in ("torchscript", "onnx") else set(),
+        int8=option == "int8",
+        fp16=option == "fp16",
+        calibration=calibration,
+        verify=None,
+        force=True,
+    )
 
 
-def ensure_exports(checkpoint: Path, folder: Path, names: list[str]) -> dict[str, Path]:
-    """Paths of every requested format, exporting only those not already in the cache."""
+def ensure_exports(
+    checkpoint: Path, folder: Path, names: list[str], calibration: str | None = None
+) -> tuple[dict[str, Path], dict[str, str]]:
+    """Paths of every requested format, exporting only those not already in the cache.
+
+    A format whose export fails (e.g. int8 failing the exporter's own accuracy check) is
+    returned in the second dict with its one-line error: it becomes a failed row of the
+    benchmark, not the end of it.
+    """
     paths = {name: format_path(checkpoint, folder, name) for name in names}
-    missing = [n for n in names if not paths[n].is_file()]
-    if missing:
-        export_formats = {FORMATS[n].export_format for n in missing} - {None}
-        if not export_formats:  # only the original was missing: nothing to export
-            raise HwrError(f"{checkpoint}: checkpoint not found")
+    errors: dict[str, str] = {}
+    for name in names:
+        if paths[name].is_file():
+            continue
+        if FORMATS[name].export_option is None:
+            raise HwrError(f"{paths[name]}: checkpoint not found")
         folder.mkdir(parents=True, exist_ok=True)
-        _export_all()(
-            checkpoint=checkpoint,
-            out_dir=folder,
-            formats=export_formats,
-            int8="onnx-int8" in missing,
-            fp16="onnx-fp16" in missing,
-            calibration=None,
-            verify=None,
-            force=True,
-        )
-        still_missing = [n for n in missing if not paths[n].is_file()]
-        if still_missing:
-            raise HwrError(
-                f"{folder}: export did not write {', '.join(str(paths[n].name) for n in still_missing)}"
-            )
-    return paths
+        try:
+            _export_one(checkpoint, folder, name, calibration)
+        except HwrError as exc:
+            errors[name] = f"export failed: {exc}"
+            continue
+        if not paths[name].is_file():
+            errors[name] = f"export did not write {paths[name].name}"
+    return paths, errors

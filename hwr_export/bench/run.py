@@ -44,6 +44,7 @@ class BenchConfig:
     limit: int | None = None
     threads: int | None = None
     cache_dir: Path | None = None
+    calibration: str | None = None  # int8 calibration lines (None: the exporter's default)
     vs_seed: bool = True
     seed_lines: int = DEFAULT_REFERENCE_LINES
     warmup: int = 3
@@ -115,13 +116,15 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
     arch, contract = read_checkpoint_metadata(checkpoint)
     images, references, _ = _load_lines(config)
     digest = file_digest(checkpoint)
-    folder = export_folder(checkpoint, config.cache_dir, digest)
-    paths = ensure_exports(checkpoint, folder, config.formats)
+    folder = export_folder(checkpoint, config.cache_dir, digest, config.calibration)
+    paths, export_errors = ensure_exports(checkpoint, folder, config.formats, config.calibration)
     if any(FORMATS[f].runtime == "onnx" for f in config.formats):
         import onnxruntime  # noqa: F401 - imported now so no cold start pays for the import
 
     measurements = [
-        measure_format(
+        Measurement(name, FORMATS[name].runtime, paths[name], error=export_errors[name])
+        if name in export_errors
+        else measure_format(
             name,
             FORMATS[name].runtime,
             paths[name],
@@ -173,6 +176,7 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
             "threads": config.threads,
             "warmup": config.warmup,
             "vs_seed": config.vs_seed,
+            "calibration": config.calibration,
         },
         "machine": machine_info(config.device, config.threads),
         "formats": rows,
