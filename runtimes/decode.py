@@ -14,6 +14,7 @@ confidences are then recomputed by aligning the snapped text to the logits.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -25,7 +26,7 @@ from runtimes.errors import HwrError
 
 BLANK = 0
 NEG_INF = float("-inf")
-MIN_CANDIDATE_LOGP = -10.0  # beam search ignores characters below this log-probability in a frame
+MIN_CANDIDATE_LOGP = math.log(1e-3)  # beam search skips characters below 0.1 % in a frame
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 
@@ -86,9 +87,9 @@ def _add(
 def _prefix_beam_search(log_probs: np.ndarray, beam_width: int) -> tuple[int, ...]:
     """CTC prefix beam search; each prefix keeps log P(ends in blank), log P(ends in its label)."""
     beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, NEG_INF)}
-    for frame in log_probs:
-        order = np.argsort(frame)[::-1][: beam_width + 1]
-        candidates = [int(c) for c in order if c != BLANK and frame[c] > MIN_CANDIDATE_LOGP]
+    top = np.argsort(-log_probs, axis=1, kind="stable")[:, : beam_width + 1].tolist()
+    for t, frame in enumerate(log_probs.tolist()):  # python floats: numpy scalars are slow here
+        candidates = [c for c in top[t] if c != BLANK and frame[c] > MIN_CANDIDATE_LOGP]
         grown: dict[tuple[int, ...], list[float]] = {}
         for prefix, (p_blank, p_label) in beams.items():
             total = _logaddexp(p_blank, p_label)
@@ -100,8 +101,8 @@ def _prefix_beam_search(log_probs: np.ndarray, beam_width: int) -> tuple[int, ..
                 # A repeat only makes a new label after a blank.
                 source = p_blank if c == last else total
                 _add(grown, prefix + (c,), NEG_INF, source + frame[c])
-        ranked = sorted(grown.items(), key=lambda kv: _logaddexp(*kv[1]), reverse=True)
-        beams = {prefix: (b, n) for prefix, (b, n) in ranked[:beam_width]}
+        ranked = heapq.nlargest(beam_width, grown.items(), key=lambda kv: _logaddexp(*kv[1]))
+        beams = {prefix: (b, n) for prefix, (b, n) in ranked}
     return max(beams.items(), key=lambda kv: _logaddexp(*kv[1]))[0]
 
 
