@@ -11,6 +11,8 @@ freeze the time dimension of bidirectional LSTMs, and the multi-width check in
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -90,6 +92,29 @@ def export_onnx(
         write_onnx(model, contract, tmp, opset)
         if check is not None:
             check(tmp)
+    return path
+
+
+def export_ort(
+    onnx_path: Path, path: Path, force: bool = True, check: Callable[[Path], None] | None = None
+) -> Path:
+    """Convert to ONNX Runtime's flatbuffer format (.ort, for mobile/minimal builds) offline,
+    through the session's optimized-model output. Only basic, hardware-independent graph
+    optimizations are baked in, so the file runs on any CPU."""
+    import onnxruntime as ort
+
+    path = Path(path)
+    with atomic_path(path, force=force) as tmp, tempfile.TemporaryDirectory() as work:
+        # ORT tells the two formats apart by the .ort suffix, so check a properly named copy.
+        converted = Path(work) / f"{path.stem}.ort"
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+        options.optimized_model_filepath = str(converted)
+        options.add_session_config_entry("session.save_model_format", "ORT")
+        ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        if check is not None:
+            check(converted)
+        shutil.copyfile(converted, tmp)
     return path
 
 

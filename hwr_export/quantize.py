@@ -1,0 +1,198 @@
+"""Reduced-precision ONNX: static int8 (QDQ) for CPUs and fp16 weights for CUDA.
+
+int8, measured on the `small` preset (batch 1, a 64x1000 line, 1 thread, AVX-512 VNNI CPU):
+
+* Conv, MatMul, Relu, MaxPool: static QDQ, per-channel int8 weights, uint8 activations, weights
+  in 7 bits (``reduce_range``) so that the u8s8 kernels of AVX2/AVX-512 CPUs *without* VNNI
+  cannot saturate: the file then gives the same answers on every x86 machine. Quantizing Relu
+  and MaxPool lets the quantizer fold each Relu into its Conv's output range and keeps the
+  whole CNN in uint8 (leaving them out cost a dequantize/requantize pair per block).
+* LSTM: the static quantizer has no LSTM kernel; dynamic quantization turns it into
+  DynamicQuantizeLSTM (int8 weights, fp32 state), which halves its time and holds ~70% of
+  the weights, so the file only shrinks to <30% with it.
+* Dynamic quantization of the convolutions (ConvInteger) is slower than fp32: not used.
+
+fp16: weights in float16, inputs and outputs kept float32 (``keep_io_types``) so callers
+feed the same arrays to every format.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from hwr_export.atomic import atomic_path
+from hwr_export.export_onnx import INPUT_NAME, read_contract, set_metadata
+from runtimes.contract import ModelContract
+from runtimes.errors import HwrError
+from runtimes.preprocess import make_batch, to_model_input
+
+DEFAULT_CALIBRATION = "synthetic:200"
+CALIBRATION_BATCH_SIZE = 8
+STATIC_OP_TYPES = ["Conv", "MatMul", "Relu", "MaxPool"]
+DYNAMIC_OP_TYPES = ["LSTM"]
+
+
+def line_batches(
+    spec: str, splits: Sequence[str], contract: ModelContract, limit: int, batch_size: int
+) -> list[np.ndarray]:
+    """Lines from a data spec (first split that exists), preprocessed like every runtime does,
+    grouped by width so each batch is mostly ink, not padding, at its natural width."""
+    from hwr_export.datasets import open_lines
+
+    samples = None
+    for split in splits:
+        try:
+            samples = open_lines(spec, split, limit)
+            break
+        except HwrError:
+            if split == splits[-1]:
+                raise
+    arrays = sorted(
+        (to_model_input(s.image, contract) for s in samples or []), key=lambda a: a.shape[1]
+    )
+    return [
+        make_batch(arrays[i : i + batch_size], contract) for i in range(0, len(arrays), batch_size)
+    ]
+
+
+def calibration_batches(
+    spec: str | None, contract: ModelContract, limit: int = 200
+) -> list[np.ndarray]:
+    return line_batches(
+        spec or DEFAULT_CALIBRATION,
+        ("train", "validation", "test"),
+        contract,
+        limit,
+        CALIBRATION_BATCH_SIZE,
+    )
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """The quantizers log advice to the root logger and the fp16 converter warns about every
+    tiny weight it rounds; neither is actionable for the user of `hwr export`."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        root.setLevel(level)
+
+
+class _BatchReader:
+    """ONNX Runtime's CalibrationDataReader protocol over ready-made batches."""
+
+    def __init__(self, batches: Sequence[np.ndarray]) -> None:
+        self._batches = iter(batches)
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        batch = next(self._batches, None)
+        return None if batch is None else {INPUT_NAME: batch}
+
+    def rewind(self) -> None:  # pragma: no cover - only used by multi-pass calibrators
+        raise NotImplementedError
+
+
+def write_int8(fp32_path: Path, target: Path, batches: Sequence[np.ndarray]) -> None:
+    """Quantize ``fp32_path`` into ``target`` (overwritten): static QDQ CNN, dynamic LSTM."""
+    import onnx
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    if not batches:
+        raise HwrError("int8 calibration needs at least one line")
+    contract = read_contract(fp32_path)
+    with tempfile.TemporaryDirectory(prefix="hwr-int8-") as work, _quiet():
+        prepared, static = Path(work) / "prepared.onnx", Path(work) / "static.onnx"
+        # Shape inference + graph cleanup first, as ONNX Runtime recommends for QDQ models.
+        quant_pre_process(str(fp32_path), str(prepared))
+        quantize_static(
+            str(prepared),
+            str(static),
+            _BatchReader(batches),
+            quant_format=QuantFormat.QDQ,
+            op_types_to_quantize=STATIC_OP_TYPES,
+            per_channel=True,
+            reduce_range=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+        )
+        quantize_dynamic(
+            str(static),
+            str(target),
+            op_types_to_quantize=DYNAMIC_OP_TYPES,
+            weight_type=QuantType.QInt8,
+            reduce_range=True,
+        )
+    proto = onnx.load(str(target))
+    set_metadata(proto, contract.to_metadata())
+    onnx.checker.check_model(proto, full_check=True)
+    onnx.save(proto, str(target))
+
+
+def write_fp16(fp32_path: Path, target: Path) -> None:
+    """fp16 weights and compute, fp32 inputs/outputs; ops without fp16 kernels stay fp32
+    (onnxconverter-common's default block list)."""
+    import onnx
+    from onnxconverter_common import float16
+
+    proto = onnx.load(str(fp32_path))
+    with _quiet():
+        half = float16.convert_float_to_float16(proto, keep_io_types=True)
+    set_metadata(half, read_contract(fp32_path).to_metadata())
+    onnx.checker.check_model(half, full_check=True)
+    onnx.save(half, str(target))
+
+
+def check_fp16_structure(path: Path) -> None:
+    """fp32 at the edges, fp16 inside; an HwrError otherwise."""
+    import onnx
+
+    proto = onnx.load(str(path))
+    onnx.checker.check_model(proto, full_check=True)
+    float32, float16 = onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16
+    for value in list(proto.graph.input) + list(proto.graph.output):
+        if value.type.tensor_type.elem_type != float32:
+            raise HwrError(f"{path}: fp16 export has a non-float32 input/output {value.name!r}")
+    if not any(init.data_type == float16 for init in proto.graph.initializer):
+        raise HwrError(f"{path}: fp16 export holds no float16 weights")
+    if any(init.data_type == float32 and len(init.dims) > 1 for init in proto.graph.initializer):
+        raise HwrError(f"{path}: fp16 export still holds float32 weight matrices")
+
+
+def export_int8(
+    fp32_path: Path,
+    path: Path,
+    batches: Sequence[np.ndarray],
+    force: bool = True,
+    check: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write the int8 model atomically; ``check`` runs on it before it replaces ``path``."""
+    path = Path(path)
+    with atomic_path(path, force=force) as tmp:
+        write_int8(fp32_path, tmp, batches)
+        if check is not None:
+            check(tmp)
+    return path
+
+
+def export_fp16(
+    fp32_path: Path, path: Path, force: bool = True, check: Callable[[Path], None] | None = None
+) -> Path:
+    path = Path(path)
+    with atomic_path(path, force=force) as tmp:
+        write_fp16(fp32_path, tmp)
+        check_fp16_structure(tmp)
+        if check is not None:
+            check(tmp)
+    return path
