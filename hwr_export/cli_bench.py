@@ -67,6 +67,29 @@ AgreeOpt = Annotated[
 ProgressOpt = Annotated[bool, typer.Option(help="Progress bars on stderr.")]
 
 
+def command_line(ctx: typer.Context) -> str:
+    """The invocation written out with every non-default option, for the result record
+    (``sys.argv`` would name the test runner or spec script instead)."""
+    import shlex
+
+    parts = ["hwr", ctx.info_name or "bench"]
+    # Arguments first, as a person would type them.
+    params = sorted(ctx.command.params, key=lambda p: p.param_type_name != "argument")
+    for param in params:
+        value = ctx.params.get(param.name or "")
+        if value is None or value == param.default:
+            continue
+        value = value.value if isinstance(value, Enum) else value
+        if param.param_type_name == "argument":
+            parts.append(str(value))
+        elif isinstance(value, bool):
+            flags = param.opts if value else param.secondary_opts  # type: ignore[attr-defined]
+            parts.append(flags[0])
+        else:
+            parts += [param.opts[0], str(value)]
+    return " ".join(shlex.quote(part) for part in parts)
+
+
 def _thresholds(fp32: float, reduced: float, agreement: float | None) -> Any:
     from hwr_export.bench.gate import Thresholds
 
@@ -135,6 +158,7 @@ def _finish(
 
 @user_errors
 def bench_command(
+    ctx: typer.Context,
     data: DataOpt,
     model: ModelArg = None,
     split: SplitOpt = "validation",
@@ -185,6 +209,7 @@ def bench_command(
         check=check,
         thresholds=_thresholds(max_cer_delta_fp32, max_cer_delta_reduced, min_agreement),
         progress=progress,
+        command=command_line(ctx),
     )
     if results_dir:
         paths = _results_paths(result, results_dir, name)
@@ -198,6 +223,7 @@ def bench_command(
 
 @user_errors
 def parity_command(
+    ctx: typer.Context,
     data: DataOpt,
     model: ModelArg = None,
     split: SplitOpt = "validation",
@@ -228,6 +254,7 @@ def parity_command(
         check=True,
         thresholds=_thresholds(max_cer_delta_fp32, max_cer_delta_reduced, min_agreement),
         progress=progress,
+        command=command_line(ctx),
     )
     _finish(result, json_out)
     typer.echo(f"parity passed: {', '.join(result['settings']['formats'][1:])} match the original")

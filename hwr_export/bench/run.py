@@ -6,7 +6,6 @@ The result is a plain JSON-ready dict; ``report`` and ``plot`` only read it.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +50,7 @@ class BenchConfig:
     check: bool = False
     thresholds: Thresholds = field(default_factory=Thresholds)
     progress: bool = True
+    command: str | None = None  # the invocation, as recorded in the result
 
 
 def require_device(device: str, formats: list[str]) -> None:
@@ -151,7 +151,7 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "hwr_version": __version__,
-        "command": " ".join(["hwr", *sys.argv[1:]]) if sys.argv else None,
+        "command": config.command,
         "model": {
             "name": checkpoint.name,
             "path": str(checkpoint),
