@@ -20,6 +20,23 @@ CUDA_PROVIDER = "CUDAExecutionProvider"
 CPU_PROVIDER = "CPUExecutionProvider"
 # HEURISTIC: the default exhaustive cuDNN search re-benchmarks for every new line width.
 CUDA_OPTIONS = {"cudnn_conv_algo_search": "HEURISTIC"}
+# ORT's NCHWc layout transformer crashes the process (SIGSEGV) at session creation for fp16
+# graphs on the CPU provider (onnxruntime issue #15494, reproduced with 1.32). Fp32 and int8 keep
+# it: it halves CPU time of the small preset.
+FP16_DISABLED_OPTIMIZERS = ["NchwcTransformer"]
+
+
+def has_fp16_weights(path: Path) -> bool:
+    """Whether an .onnx file holds float16 initializers (ORT-format files cannot be read here)."""
+    if path.suffix.lower() != ".onnx":
+        return False
+    import onnx
+
+    try:
+        proto = onnx.load(str(path), load_external_data=False)
+    except Exception:  # unreadable files get ORT's own error message below
+        return False
+    return any(init.data_type == onnx.TensorProto.FLOAT16 for init in proto.graph.initializer)
 
 
 def _providers(device: str, source: str) -> list[Any]:
@@ -55,9 +72,13 @@ class OrtRuntime:
                 raise HwrError(f"threads must be at least 1, got {threads}")
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
+        disabled = FP16_DISABLED_OPTIMIZERS if has_fp16_weights(self.path) else None
         try:
             self.session = ort.InferenceSession(
-                str(self.path), sess_options=options, providers=providers
+                str(self.path),
+                sess_options=options,
+                providers=providers,
+                disabled_optimizers=disabled,
             )
         except Exception as exc:  # ORT raises its own Fail/InvalidProtobuf/... types
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

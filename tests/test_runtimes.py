@@ -226,6 +226,29 @@ def test_onnx_cuda_runs_on_the_gpu(
     assert [p.text for p in recognizer.transcribe(lines)] == reference
 
 
+def test_fp16_onnx_loads_on_cpu_without_crashing(
+    model_files: dict[str, Path], tmp_path: Path
+) -> None:
+    from hwr_export.quantize import export_fp16
+
+    half = export_fp16(model_files["onnx"], tmp_path / "tiny.fp16.onnx")
+    # In a subprocess: the failure this guards against is a segfault, not an exception.
+    code = (
+        "import numpy as np\n"
+        "from runtimes.ort_runtime import OrtRuntime\n"
+        f"runtime = OrtRuntime({str(half)!r}, threads=1)\n"
+        "batch = np.random.default_rng(0).uniform(-1, 1, (2, 1, 32, 96)).astype(np.float32)\n"
+        "np.save('logits.npy', runtime.run(batch))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    batch = np.random.default_rng(0).uniform(-1, 1, (2, 1, 32, 96)).astype(np.float32)
+    expected = OrtRuntime(model_files["onnx"], threads=1).run(batch)
+    np.testing.assert_allclose(np.load(tmp_path / "logits.npy"), expected, atol=0.05)
+
+
 def test_files_without_a_contract_are_refused(model_files: dict[str, Path], tmp_path: Path) -> None:
     import onnx
 
