@@ -1,0 +1,102 @@
+"""int8 and fp16 exports of a random tiny model: structure, contract, closeness to fp32."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from hwr_export.checkpoint import contract_for, save_checkpoint
+from hwr_export.cli_export import export_all
+from hwr_export.export_onnx import export_onnx, read_contract
+from hwr_export.model import CRNN
+from hwr_export.presets import get_preset
+from hwr_export.quantize import calibration_batches, check_fp16_structure, export_fp16, export_int8
+from hwr_export.verify import compare, fp16_cpu_runner, onnx_runner, probe_batches, verify_close
+from runtimes.errors import HwrError
+
+CALIBRATION = "synthetic:16"
+
+
+@pytest.fixture(scope="module")
+def fp32(tmp_path_factory) -> Path:
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    model = CRNN(get_preset("tiny")).eval()
+    contract = contract_for(model.config, {"val_cer": 0.5})
+    return export_onnx(model, contract, tmp_path_factory.mktemp("q") / "tiny.onnx")
+
+
+@pytest.fixture(scope="module")
+def int8(fp32) -> Path:
+    batches = calibration_batches(CALIBRATION, read_contract(fp32))
+    return export_int8(fp32, fp32.with_name("tiny.int8.onnx"), batches)
+
+
+def test_int8_is_static_qdq_cnn_with_quantized_lstm(fp32, int8):
+    ops = {node.op_type for node in onnx.load(str(int8)).graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLSTM"} <= ops
+    assert "ConvInteger" not in ops and "LSTM" not in ops
+    assert int8.stat().st_size < 0.4 * fp32.stat().st_size
+    assert read_contract(int8) == read_contract(fp32)
+
+
+def test_int8_follows_fp32_frame_by_frame(fp32, int8):
+    """Random weights leave logits within ~0.01 of each other, so whole transcripts are too
+    fragile to compare; frames and the logits' relative error are the meaningful measure."""
+    contract = read_contract(fp32)
+    lines = calibration_batches("synthetic:8", contract)
+    result = compare("int8", onnx_runner(fp32), onnx_runner(int8), lines, contract, "test")
+    assert result.frame_agreement >= 0.8
+    assert result.relative_error < 0.1
+    verify_close("int8", onnx_runner(fp32), onnx_runner(int8), lines, contract, "test")
+
+
+def test_gross_breakage_fails_the_close_check(fp32):
+    contract = read_contract(fp32)
+    run = onnx_runner(fp32)
+    batches = probe_batches(contract, widths=(80,), batch_sizes=(2,))
+    with pytest.raises(HwrError, match="logits off by"):
+        verify_close("broken", run, lambda b: -run(b), batches, contract, "test")
+    with pytest.raises(HwrError, match="non-finite"):
+        verify_close("nan", run, lambda b: run(b) * np.nan, batches, contract, "test")
+
+
+def test_fp16_keeps_float32_io_and_runs_close_to_fp32(fp32):
+    half = export_fp16(fp32, fp32.with_name("tiny.fp16.onnx"))
+    proto = onnx.load(str(half))
+    assert proto.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+    assert proto.graph.output[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+    assert any(i.data_type == onnx.TensorProto.FLOAT16 for i in proto.graph.initializer)
+    assert read_contract(half) == read_contract(fp32)
+    batch = probe_batches(read_contract(fp32), widths=(120,), batch_sizes=(2,))[0]
+    np.testing.assert_allclose(fp16_cpu_runner(half)(batch), onnx_runner(fp32)(batch), atol=1e-2)
+
+
+def test_fp16_structure_check_rejects_an_fp32_file(fp32):
+    with pytest.raises(HwrError, match="no float16 weights"):
+        check_fp16_structure(fp32)
+
+
+def test_export_all_writes_the_benchmark_names(fp32, tmp_path):
+    checkpoint = tmp_path / "m.safetensors"
+    torch.manual_seed(1)
+    save_checkpoint(CRNN(get_preset("tiny")).eval(), checkpoint)
+    lines: list[str] = []
+    done = export_all(
+        checkpoint,
+        tmp_path / "out",
+        set(),
+        True,
+        False,
+        CALIBRATION,
+        "synthetic:8",
+        False,
+        log=lines.append,
+    )
+    assert done == {"int8": tmp_path / "out" / "m.int8.onnx"}
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["m.int8.onnx"]
+    assert len(lines) == 1 and "MB" in lines[0] and "frames agree" in lines[0]
