@@ -52,8 +52,8 @@ def to_grayscale(image: ImageLike) -> Image.Image:
     mode = image.mode
     if mode.startswith("I;16"):
         return Image.fromarray(_wide_to_uint8(np.asarray(image), sixteen_bit=True))
-    if mode in ("I", "F"):
-        return Image.fromarray(_wide_to_uint8(np.asarray(image), sixteen_bit=mode == "I"))
+    if mode in ("I", "F"):  # "I" holds 8- or 16-bit data: judged by its values
+        return Image.fromarray(_wide_to_uint8(np.asarray(image), None if mode == "I" else False))
     if mode in ("P", "PA", "LA", "La", "RGBa") or "transparency" in image.info:
         image = image.convert("RGBA")
     if image.mode == "RGBA":
@@ -64,11 +64,13 @@ def to_grayscale(image: ImageLike) -> Image.Image:
     return image.convert("L")
 
 
-def _wide_to_uint8(pixels: np.ndarray, sixteen_bit: bool) -> np.ndarray:
-    """16/32-bit or float pixels to 8 bit. ``sixteen_bit``: scale 0..65535 to 0..255 if any
-    value exceeds 255 (Pillow's "I" mode holds 8- or 16-bit data); "I;16" always scales."""
+def _wide_to_uint8(pixels: np.ndarray, sixteen_bit: bool | None) -> np.ndarray:
+    """Wide integer or float pixels to 8 bit. ``sixteen_bit``: True scales 0..65535 to 0..255,
+    False clips to 0..255, None scales only if some value exceeds 255."""
     values = np.nan_to_num(pixels.astype(np.float64))
-    if sixteen_bit and (pixels.dtype == np.uint16 or (values.size and values.max() > 255)):
+    if sixteen_bit is None:
+        sixteen_bit = bool(values.size) and values.max() > 255
+    if sixteen_bit:
         values = values / 257.0  # 65535 -> 255
     return np.clip(np.rint(values), 0, 255).astype(np.uint8)
 
@@ -88,7 +90,8 @@ def _array_to_image(array: np.ndarray) -> Image.Image:
         scale = 255.0 if np.nanmax(array) <= 1.0 else 1.0
         array = _wide_to_uint8(array * scale, sixteen_bit=False)
     elif array.dtype != np.uint8:
-        array = _wide_to_uint8(array, sixteen_bit=True)
+        is_uint16 = array.dtype.kind == "u" and array.dtype.itemsize == 2  # either byte order
+        array = _wide_to_uint8(array, sixteen_bit=True if is_uint16 else None)
     return Image.fromarray(np.ascontiguousarray(array))  # L, RGB or RGBA from the shape
 
 

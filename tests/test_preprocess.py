@@ -79,6 +79,14 @@ def test_sixteen_bit_mid_grey_is_scaled_not_clipped() -> None:
     image = Image.fromarray(np.full((40, 80), 32896, dtype=np.uint16))  # 128 * 257
     x = to_model_input(image, CONTRACT)
     np.testing.assert_allclose(x[:, :40], (128 / 255 - 0.5) / 0.5, atol=1e-6)
+    big_endian = np.full((40, 80), 32896, dtype=">u2")
+    np.testing.assert_allclose(to_model_input(big_endian, CONTRACT)[:, :40], x[:, :40])
+
+
+def test_dark_sixteen_bit_image_is_not_mistaken_for_8_bit() -> None:
+    image = Image.fromarray(np.full((40, 80), 200, dtype=np.uint16))  # nearly black in 16 bit
+    assert image.mode == "I;16"
+    np.testing.assert_allclose(to_model_input(image, CONTRACT)[:, :40], INK, atol=0.01)
 
 
 def test_palette_with_transparency_is_composited_on_white() -> None:
