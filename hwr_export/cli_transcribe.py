@@ -91,9 +91,9 @@ def transcribe_command(
     inputs: Annotated[
         list[str],
         typer.Argument(
-            metavar="[MODEL] PATH...",
-            help="Optional model (.onnx .ort .safetensors .pt .ts or hf://repo/file; default: the "
-            "bundled model), then image files or folders (searched recursively).",
+            metavar="INPUTS",
+            help="[MODEL] PATH...: an optional model (.onnx .ort .safetensors .pt .ts, hf://; "
+            "default: the bundled model), then image files or folders (searched recursively).",
         ),
     ],
     runtime: Annotated[
