@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from hwr_export.cli_bench import bench_command, parity_command
+from hwr_export.cli_data import synth_command
 from hwr_export.cli_export import export_command
 from hwr_export.cli_hub import push_command
 from hwr_export.cli_train import models_command, train_command
@@ -27,6 +28,7 @@ app.command("bench", help="Accuracy parity and speed of every format, side by si
 app.command("parity", help="The parity gate alone: `hwr bench --check` with defaults.")(
     parity_command
 )
+app.command("synth", help="Write synthetic handwriting-like sample lines.")(synth_command)
 app.command("push", help="Upload a model to the Hugging Face Hub.")(push_command)
 
 

@@ -1,0 +1,49 @@
+# hwr: `make demo` sets up and runs the main job offline; `make test` runs the tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO := out/demo
+# torch 2.13.0 is the CPU build this project is developed and tested with.
+TORCH ?= torch==2.13.0
+
+.PHONY: setup demo test quality style bench bench-iam clean
+
+$(BIN)/hwr: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet "$(TORCH)"
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(BIN)/hwr
+
+setup: $(BIN)/hwr
+
+# The main job on the bundled model, no network and no IAM: train a tiny model for a minute on
+# synthetic lines, export the bundled model to every format, transcribe synthetic samples with
+# each runtime, and print the benchmark table with the parity gate.
+demo: setup
+	rm -rf $(DEMO)
+	$(BIN)/hwr models
+	$(BIN)/hwr train --data synthetic:256 --preset tiny --epochs 2 --val-limit 32 --out $(DEMO)/tiny-run
+	$(BIN)/hwr synth --count 6 --seed 7 --out $(DEMO)/lines
+	$(BIN)/hwr export --format all --int8 --fp16 --out $(DEMO)/export
+	$(BIN)/hwr transcribe $(DEMO)/export/hwr-small-iam.onnx $(DEMO)/lines
+	$(BIN)/hwr transcribe $(DEMO)/export/hwr-small-iam.int8.onnx $(DEMO)/lines
+	$(BIN)/hwr bench --data synthetic:64 --limit 48 --check --markdown $(DEMO)/bench.md
+
+test: setup
+	$(BIN)/python -m pytest
+
+quality: setup
+	$(BIN)/ruff check hwr_export runtimes tests
+	$(BIN)/ruff format --check hwr_export runtimes tests
+
+style: setup
+	$(BIN)/ruff format hwr_export runtimes tests
+	$(BIN)/ruff check --fix hwr_export runtimes tests
+
+# Re-record the benchmark on this machine (needs ../shared/data/iam-lines-64).
+bench: setup
+	$(BIN)/hwr bench --data ../shared/data/iam-lines-64 --limit 60 --check
+
+clean:
+	rm -rf out build *.egg-info
