@@ -89,7 +89,8 @@ def test_bench_writes_json_markdown_and_png(
     assert ref["preset"] == "seed" and ref["lines"] == 1
     assert "random" in ref["weights"] and "cer" not in ref  # timing only, never accuracy
     assert ref["multiply_adds_per_line"] > 10 * torch_row["multiply_adds_per_line"]
-    assert {s["format"] for s in ref["speedup"]} >= {"torch"}
+    assert ref["speedup"][0]["format"] == "torch" and len(ref["speedup"]) <= 2
+    assert all(s["ratio"] > 0 and s["ours_p50_ms"] > 0 for s in ref["speedup"])
     assert report["machine"]["device"] == "cpu"
     assert report["parity"]["checked"] is False
     # The exports are cached under the checkpoint's hash.

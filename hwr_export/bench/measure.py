@@ -125,9 +125,3 @@ def measure_format(
         m.error = _one_line(exc)
         m.texts, m.confidences, m.seconds, m.latency = [], [], [], None
     return m
-
-
-def subset_p50_ms(seconds: Sequence[float], count: int) -> float | None:
-    """Median latency of the first ``count`` lines (the ones the reference was also timed on)."""
-    part = list(seconds[:count])
-    return summarize_latency(part).p50_ms if part else None

@@ -3,11 +3,16 @@
 Speed depends on the architecture, not the weights, so random weights time it faithfully; its
 transcripts are noise and are never scored. It is large (9.1M parameters, 128 px input, tens of
 G multiply-adds per line), so it runs on a subset of the same lines, at batch 1, through the
-same Recognizer pipeline as our own torch format, in the same process and run.
+same Recognizer pipeline as our formats.
+
+Side by side means interleaved: each line is read by the reference and by each compared format
+in turn (order rotating from line to line), so a machine whose load drifts during the run
+slows both sides of every ratio alike.
 """
 
 from __future__ import annotations
 
+import statistics
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,8 +21,7 @@ from typing import Any
 from PIL import Image
 from tqdm import tqdm
 
-from hwr_export.bench.measure import Measurement, subset_p50_ms
-from hwr_export.bench.timing import cuda_synchronizer, summarize_latency, time_each, warm_up
+from hwr_export.bench.timing import cuda_synchronizer, summarize_latency, timed
 from runtimes.preprocess import to_model_input
 
 REFERENCE_PRESET = "seed"
@@ -33,14 +37,35 @@ def mean_multiply_adds(config: Any, contract: Any, images: Sequence[Image.Image]
     return sum(multiply_adds(config, w) for w in widths) / max(len(widths), 1)
 
 
+def _interleaved_seconds(
+    recognizers: dict[str, Any], images: Sequence[Image.Image], device: str, progress: bool
+) -> dict[str, list[float]]:
+    """Batch-1 seconds per line for every recognizer, taking turns on each line."""
+    sync = cuda_synchronizer(device)
+    names = list(recognizers)
+    seconds: dict[str, list[float]] = {name: [] for name in names}
+    for name in names:  # warm-up, untimed
+        recognizers[name].transcribe([images[0]], batch_size=1)
+    bar = tqdm(
+        images, desc="reference side by side", unit="line", leave=False, disable=not progress
+    )
+    for i, image in enumerate(bar):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            _, elapsed = timed(
+                lambda n=name, im=image: recognizers[n].transcribe([im], batch_size=1), sync
+            )
+            seconds[name].append(elapsed)
+    return seconds
+
+
 def measure_reference(
     images: Sequence[Image.Image],
+    compared: dict[str, tuple[str, Path]],
     device: str = "cpu",
     threads: int | None = None,
-    warmup: int = 1,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Per-line batch-1 latency of the reference replica on ``images`` (random weights)."""
+    """Time the reference replica and ``compared`` ({format: (runtime, path)}) on ``images``."""
     import torch
 
     from hwr_export.checkpoint import contract_for, save_checkpoint
@@ -51,20 +76,18 @@ def measure_reference(
     config = get_preset(REFERENCE_PRESET)
     torch.manual_seed(0)
     model = CRNN(config).eval()
-    sync = cuda_synchronizer(device)
     with tempfile.TemporaryDirectory(prefix="hwr-seed-") as tmp:
         path = Path(tmp) / "seed-random-weights.safetensors"
         save_checkpoint(model, path)
-        recognizer = Recognizer.load(
-            path, runtime=REFERENCE_RUNTIME, device=device, threads=threads
-        )
-
-        def one(image: Image.Image) -> Any:
-            return recognizer.transcribe([image], batch_size=1)[0]
-
-        warm_up(images, one, warmup)
-        bar = tqdm(images, desc="seed reference b1", unit="line", leave=False, disable=not progress)
-        _, seconds = time_each(bar, one, sync)
+        recognizers = {
+            REFERENCE_PRESET: Recognizer.load(path, REFERENCE_RUNTIME, device, threads),
+            **{
+                name: Recognizer.load(p, runtime, device, threads)
+                for name, (runtime, p) in compared.items()
+            },
+        }
+        seconds = _interleaved_seconds(recognizers, images, device, progress)
+    reference_seconds = seconds.pop(REFERENCE_PRESET)
     return {
         "preset": REFERENCE_PRESET,
         "runtime": REFERENCE_RUNTIME,
@@ -73,36 +96,32 @@ def measure_reference(
         "input_height": config.input_height,
         "lines": len(images),
         "batch_size": 1,
-        "latency_ms": summarize_latency(seconds).to_dict(),
+        "latency_ms": summarize_latency(reference_seconds).to_dict(),
         "multiply_adds_per_line": mean_multiply_adds(config, contract_for(config), images),
+        "speedup": [_speedup(name, s, reference_seconds) for name, s in seconds.items()],
     }
 
 
-def speedups(
-    reference: dict[str, Any], measurements: Sequence[Measurement]
-) -> list[dict[str, Any]]:
-    """Reference p50 / our p50 on the same lines: against our torch format (same runtime: what
-    the architecture buys) and against our fastest format (what deployment buys on top)."""
-    count = reference["lines"]
-    ours = {
-        m.format: subset_p50_ms(m.seconds, count) for m in measurements if not m.error and m.seconds
+def _speedup(name: str, ours: list[float], reference: list[float]) -> dict[str, Any]:
+    """Median over lines of reference time / our time on the same line, timed back to back."""
+    ratios = [r / o for r, o in zip(reference, ours, strict=True) if o > 0]
+    return {
+        "format": name,
+        "ours_p50_ms": summarize_latency(ours).p50_ms,
+        "reference_p50_ms": summarize_latency(reference).p50_ms,
+        "ratio": statistics.median(ratios) if ratios else None,
+        "compares": f"{REFERENCE_PRESET} in {REFERENCE_RUNTIME} eager vs {name}, batch 1, "
+        f"median over {len(reference)} lines of the per-line latency ratio, interleaved",
     }
-    ours = {k: v for k, v in ours.items() if v}
-    if not ours:
-        return []
-    chosen = ["torch"] if "torch" in ours else []
-    fastest = min(ours, key=lambda k: ours[k])
-    if fastest not in chosen:
-        chosen.append(fastest)
-    ref_p50 = reference["latency_ms"]["p50"]
-    return [
-        {
-            "format": name,
-            "ours_p50_ms": ours[name],
-            "reference_p50_ms": ref_p50,
-            "ratio": ref_p50 / ours[name],
-            "compares": f"{REFERENCE_PRESET} in {REFERENCE_RUNTIME} eager vs {name}, batch 1, "
-            f"p50 over the same {count} lines",
-        }
-        for name in chosen
-    ]
+
+
+def compared_formats(measurements: Sequence[Any]) -> list[str]:
+    """Our torch format (same runtime as the reference: what the architecture buys) and our
+    fastest format by batch-1 p50 (what deployment buys on top)."""
+    ok = [m for m in measurements if not m.error and m.latency]
+    chosen = [m.format for m in ok if m.format == "torch"]
+    if ok:
+        fastest = min(ok, key=lambda m: m.latency.p50_ms).format
+        if fastest not in chosen:
+            chosen.append(fastest)
+    return chosen

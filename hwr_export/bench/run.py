@@ -17,9 +17,9 @@ from hwr_export.bench.measure import Measurement, measure_format
 from hwr_export.bench.metrics import score
 from hwr_export.bench.reference import (
     DEFAULT_REFERENCE_LINES,
+    compared_formats,
     mean_multiply_adds,
     measure_reference,
-    speedups,
 )
 from hwr_export.bench.report import PUBLISHED_REFERENCE
 from runtimes.errors import HwrError, RuntimeUnavailableError
@@ -144,8 +144,10 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
     reference = None
     if config.vs_seed:
         subset = images[: max(1, min(config.seed_lines, len(images)))]
-        reference = measure_reference(subset, config.device, config.threads, 1, config.progress)
-        reference["speedup"] = speedups(reference, measurements)
+        compared = {f: (FORMATS[f].runtime, paths[f]) for f in compared_formats(measurements)}
+        reference = measure_reference(
+            subset, compared, config.device, config.threads, config.progress
+        )
 
     failures = check_parity(rows, config.thresholds) if config.check else []
     return {
