@@ -75,3 +75,27 @@ def test_contract_disagreeing_with_config_is_refused(tmp_path, tiny_model):
     save_file(load_file(str(path)), str(path), metadata=metadata)
     with pytest.raises(ModelContractError, match="disagree"):
         load_checkpoint(path)
+
+
+def test_atomic_write_keeps_usual_permissions_and_refuses_overwrite(tmp_path):
+    import os
+
+    from hwr_export.atomic import atomic_path, atomic_write_text
+
+    target = tmp_path / "out.txt"
+    atomic_write_text(target, "one")
+    assert oct(os.stat(target).st_mode & 0o777) == oct(0o666 & ~_umask())
+    with pytest.raises(HwrError, match="already exists"), atomic_path(target, force=False):
+        pass
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("crash mid-write")
+    assert target.read_text() == "one" and list(tmp_path.iterdir()) == [target]
+
+
+def _umask():
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
