@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from hwr_export.bench.gate import Thresholds  # light: no torch, no onnxruntime
 from hwr_export.cli_common import user_errors
 
 PARITY_DEFAULT_LIMIT = 50
@@ -90,14 +91,6 @@ def command_line(ctx: typer.Context) -> str:
     return " ".join(shlex.quote(part) for part in parts)
 
 
-def _thresholds(fp32: float, reduced: float, agreement: float | None) -> Any:
-    from hwr_export.bench.gate import Thresholds
-
-    if agreement is None:
-        return Thresholds(max_cer_delta_fp32=fp32, max_cer_delta_reduced=reduced)
-    return Thresholds(fp32, reduced, agreement, agreement)
-
-
 def _run(
     model: str | None,
     data: str,
@@ -118,15 +111,6 @@ def _run(
         **settings,
     )
     return run_bench(config)
-
-
-def _results_paths(result: dict[str, Any], results_dir: Path, name: str) -> dict[str, Path]:
-    """``<results_dir>/<machine>/<name>.json|.md|.png``: one folder per machine, so results of
-    different machines sit side by side and never overwrite each other."""
-    from hwr_export.bench.machine import machine_slug
-
-    folder = results_dir / machine_slug(result["machine"])
-    return {ext: folder / f"{name}.{ext}" for ext in ("json", "md", "png")}
 
 
 def _finish(
@@ -207,12 +191,16 @@ def bench_command(
         vs_seed=vs_seed,
         seed_lines=seed_lines,
         check=check,
-        thresholds=_thresholds(max_cer_delta_fp32, max_cer_delta_reduced, min_agreement),
+        thresholds=Thresholds.from_options(
+            max_cer_delta_fp32, max_cer_delta_reduced, min_agreement
+        ),
         progress=progress,
         command=command_line(ctx),
     )
     if results_dir:
-        paths = _results_paths(result, results_dir, name)
+        from hwr_export.bench.report import results_paths
+
+        paths = results_paths(result, results_dir, name)
         json_out, markdown, plot = (
             json_out or paths["json"],
             markdown or paths["md"],
@@ -252,7 +240,9 @@ def parity_command(
         calibration=calibration,
         vs_seed=False,
         check=True,
-        thresholds=_thresholds(max_cer_delta_fp32, max_cer_delta_reduced, min_agreement),
+        thresholds=Thresholds.from_options(
+            max_cer_delta_fp32, max_cer_delta_reduced, min_agreement
+        ),
         progress=progress,
         command=command_line(ctx),
     )

@@ -207,6 +207,8 @@ def test_gate_limits_per_precision() -> None:
     assert "limit +0.10" in failures[0].reason and "50.0%" in failures[1].reason
     better = [{"format": "onnx", "cer": 0.05, "cer_delta_points": -5.0, "agreement": 1.0}]
     assert gate.check_parity(better, gate.Thresholds()) == []
+    assert gate.Thresholds.from_options(0.2, 1.0, 0.9).for_format("onnx-int8") == (1.0, 0.9)
+    assert gate.Thresholds.from_options(0.2, 1.0, None).for_format("onnx") == (0.2, 0.95)
 
 
 def test_format_and_batch_parsing() -> None:

@@ -27,6 +27,13 @@ class Thresholds:
     # while CER stays within its own limit.
     min_agreement_reduced: float = 0.80
 
+    @classmethod
+    def from_options(cls, fp32: float, reduced: float, agreement: float | None) -> Thresholds:
+        """CLI values; one --min-agreement, when given, applies to every format."""
+        if agreement is None:
+            return cls(max_cer_delta_fp32=fp32, max_cer_delta_reduced=reduced)
+        return cls(fp32, reduced, agreement, agreement)
+
     def for_format(self, name: str) -> tuple[float, float]:
         """(max CER delta in points, min agreement) for one format."""
         if name in REDUCED_PRECISION:

@@ -132,6 +132,15 @@ def format_text(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def results_paths(result: dict[str, Any], results_dir: Path, name: str) -> dict[str, Path]:
+    """``<results_dir>/<machine>/<name>.json|.md|.png``: one folder per machine, so results of
+    different machines sit side by side and never overwrite each other."""
+    from hwr_export.bench.machine import machine_slug
+
+    folder = Path(results_dir) / machine_slug(result["machine"])
+    return {ext: folder / f"{name}.{ext}" for ext in ("json", "md", "png")}
+
+
 def write_json(result: dict[str, Any], path: Path) -> None:
     atomic_write_text(Path(path), json.dumps(result, indent=2, ensure_ascii=False) + "\n")
 
