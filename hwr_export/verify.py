@@ -13,7 +13,9 @@ Every failure is an HwrError, so the caller's atomic write leaves no file behind
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +30,7 @@ RunFn = Callable[[np.ndarray], np.ndarray]  # (B, 1, H, W) float32 -> (B, T, C) 
 VERIFY_WIDTHS = (40, 700, 2400)
 VERIFY_BATCH_SIZES = (1, 4)
 FP32_TOLERANCE = 1e-4
+VERIFY_THREADS = 1  # checks need no speed; spinning thread pools on a busy machine do harm
 # Gross breakage for reduced precision. A healthy int8 model is off by ~1% of the logits'
 # spread; a broken one by tens of %. Transcript agreement is a gate only for a decisive model
 # (mean top-2 logit gap >= 1): random weights (tests) have gaps of ~0.01, so tiny rounding flips
@@ -55,6 +58,33 @@ class CheckResult:
         )
 
 
+@contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Run with ``count`` torch threads, then restore the caller's setting."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def memoized(run: RunFn) -> RunFn:
+    """Remember outputs by input content: every export of one run is compared with the same
+    reference logits, which are then computed once (PyTorch at 2400 px is the slow part)."""
+    seen: dict[tuple[tuple[int, ...], bytes], np.ndarray] = {}
+
+    def cached(batch: np.ndarray) -> np.ndarray:
+        key = (batch.shape, hashlib.blake2b(np.ascontiguousarray(batch).tobytes()).digest())
+        if key not in seen:
+            seen[key] = run(batch)
+        return seen[key]
+
+    return cached
+
+
 def reference_runner(model: object, contract: ModelContract) -> RunFn:
     """The eager PyTorch model, the original every export is compared with."""
     from runtimes.torch_runtime import TorchRuntime
@@ -72,7 +102,7 @@ def onnx_runner(path: Path, device: str = "cpu") -> RunFn:
     """Through OrtRuntime, so the check also proves the file loads with its contract."""
     from runtimes.ort_runtime import OrtRuntime
 
-    return OrtRuntime(path, device=device).run
+    return OrtRuntime(path, device=device, threads=VERIFY_THREADS).run
 
 
 def fp16_cpu_runner(path: Path) -> RunFn:
@@ -83,6 +113,7 @@ def fp16_cpu_runner(path: Path) -> RunFn:
 
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    options.intra_op_num_threads = VERIFY_THREADS
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
     return lambda batch: session.run(None, {name: np.ascontiguousarray(batch, np.float32)})[0]
