@@ -31,7 +31,7 @@ demo: setup
 	$(BIN)/hwr bench --data synthetic:64 --limit 48 --check --markdown $(DEMO)/bench.md
 
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 quality: setup
 	$(BIN)/ruff check hwr_export runtimes tests
