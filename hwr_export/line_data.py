@@ -19,6 +19,7 @@ from hwr_export.augment import augment_line
 from hwr_export.datasets import LineSample
 from runtimes.contract import ModelContract
 from runtimes.errors import HwrError
+from runtimes.preprocess import make_batch, resized_width, to_model_input
 
 
 @dataclass
@@ -77,7 +78,7 @@ def prepare_lines(
 def resize_to_height(image: Image.Image, height: int) -> Image.Image:
     if image.height == height:
         return image
-    width = max(1, round(image.width * height / image.height))
+    width = resized_width(image.width, image.height, height)
     return image.resize((width, height), Image.Resampling.BILINEAR)
 
 
@@ -99,14 +100,9 @@ def bucket_batches(
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-def collate(images: list[Image.Image], contract: ModelContract, min_width: int) -> torch.Tensor:
-    """Normalize and pad right with paper to one width: (batch, 1, height, width)."""
-    width = max(min_width, max(im.width for im in images))
-    batch = np.full((len(images), 1, contract.input_height, width), contract.pad_value, np.float32)
-    for i, im in enumerate(images):
-        pixels = np.asarray(im, dtype=np.float32) / 255.0
-        batch[i, 0, :, : im.width] = (pixels - contract.norm_mean) / contract.norm_std
-    return torch.from_numpy(batch)
+def collate(images: list[Image.Image], contract: ModelContract) -> torch.Tensor:
+    """The runtimes' own preprocessing, so training sees exactly what inference will feed."""
+    return torch.from_numpy(make_batch([to_model_input(im, contract) for im in images], contract))
 
 
 def training_batch(
@@ -116,4 +112,4 @@ def training_batch(
     images = [augment_line(data.images[i], rng) for i in ids]
     targets = torch.tensor([c for i in ids for c in data.labels[i]], dtype=torch.long)
     lengths = torch.tensor([len(data.labels[i]) for i in ids], dtype=torch.long)
-    return collate(images, contract, contract.min_width), targets, lengths
+    return collate(images, contract), targets, lengths

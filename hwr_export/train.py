@@ -184,7 +184,7 @@ def _train_step(model, optimizer, ctc, cfg, data, ids, contract, rng) -> float:
     if cfg.augment:
         images, targets, lengths = training_batch(data, ids, contract, rng)
     else:
-        images = collate([data.images[i] for i in ids], contract, contract.min_width)
+        images = collate([data.images[i] for i in ids], contract)
         targets = torch.tensor([c for i in ids for c in data.labels[i]], dtype=torch.long)
         lengths = torch.tensor([len(data.labels[i]) for i in ids], dtype=torch.long)
     logits, aux = model.forward_train(images)
@@ -216,7 +216,7 @@ def evaluate(
     losses = []
     for start in range(0, len(order), batch_size):
         ids = order[start : start + batch_size].tolist()
-        logits = model(collate([data.images[i] for i in ids], contract, contract.min_width))
+        logits = model(collate([data.images[i] for i in ids], contract))
         targets = torch.tensor([c for i in ids for c in data.labels[i]], dtype=torch.long)
         lengths = torch.tensor([len(data.labels[i]) for i in ids], dtype=torch.long)
         losses.append(float(_ctc_loss(ctc, logits, targets, lengths)) * len(ids))
