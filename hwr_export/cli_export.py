@@ -250,4 +250,7 @@ def export_command(
         raise HwrError("--int8, --fp16 and --ort are ONNX exports: use --format onnx or all")
     path = resolve_model(checkpoint)
     formats = {format.value} | ({"ort"} if ort else set())
-    export_all(path, out, formats, int8, fp16, calibration, verify, force, log=typer.echo)
+    try:
+        export_all(path, out, formats, int8, fp16, calibration, verify, force, log=typer.echo)
+    except OSError as exc:  # e.g. --out on a read-only disk or a full one
+        raise HwrError(f"{exc.filename or out}: cannot write ({exc.strerror or exc})") from None

@@ -43,30 +43,66 @@ def write_onnx(model: CRNN, contract: ModelContract, target: Path, opset: int = 
     if opset < MIN_OPSET:
         raise HwrError(f"ONNX opset {opset} is too old; use {MIN_OPSET} or newer")
     model = model.eval()
+    example = (example_input(contract),)
     with warnings.catch_warnings():
-        # The legacy exporter warns about its own deprecation and about LSTM batch sizes;
-        # neither applies (the multi-width, multi-batch verification is the real check).
+        # The exporters warn about their own deprecation and about LSTM batch sizes; neither
+        # applies (the multi-width, multi-batch verification is the real check).
         warnings.simplefilter("ignore")
-        torch.onnx.export(
-            model,
-            (example_input(contract),),
-            str(target),
-            dynamo=False,
-            opset_version=opset,
-            input_names=[INPUT_NAME],
-            output_names=[OUTPUT_NAME],
-            dynamic_axes={
-                INPUT_NAME: {0: "batch", 3: "width"},
-                OUTPUT_NAME: {0: "batch", 1: "time"},
-            },
-            do_constant_folding=True,
-        )
+        try:
+            _export_torchscript_based(model, example, target, opset)
+        except Exception as legacy:  # any failure: try the other exporter
+            # The TorchScript-based exporter is deprecated; when a later torch drops it, the
+            # dynamo exporter takes over (its graph must pass the same multi-width check).
+            try:
+                _export_dynamo(model, example, target, max(opset, 18))
+            except Exception as exc:
+                raise HwrError(
+                    f"{target}: ONNX export failed ({_first_line(legacy)}; dynamo: {_first_line(exc)})"
+                ) from None
     proto = onnx.load(str(target))
     set_metadata(proto, contract.to_metadata())
     proto.producer_name = "hwr"
     proto.producer_version = contract.hwr_version
     onnx.checker.check_model(proto, full_check=True)
     onnx.save(proto, str(target))
+
+
+def _export_torchscript_based(
+    model: CRNN, example: tuple[torch.Tensor], target: Path, opset: int
+) -> None:
+    torch.onnx.export(
+        model,
+        example,
+        str(target),
+        dynamo=False,
+        opset_version=opset,
+        input_names=[INPUT_NAME],
+        output_names=[OUTPUT_NAME],
+        dynamic_axes={INPUT_NAME: {0: "batch", 3: "width"}, OUTPUT_NAME: {0: "batch", 1: "time"}},
+        do_constant_folding=True,
+    )
+
+
+def _export_dynamo(model: CRNN, example: tuple[torch.Tensor], target: Path, opset: int) -> None:
+    batch = torch.export.Dim("batch", min=1, max=4096)
+    width = torch.export.Dim("width", min=8, max=1 << 20)
+    torch.onnx.export(
+        model,
+        example,
+        str(target),
+        dynamo=True,
+        external_data=False,
+        verbose=False,
+        opset_version=opset,
+        input_names=[INPUT_NAME],
+        output_names=[OUTPUT_NAME],
+        dynamic_shapes={"images": {0: batch, 3: width}},
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 def set_metadata(proto: object, metadata: dict[str, str]) -> None:

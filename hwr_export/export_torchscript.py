@@ -6,6 +6,7 @@ batch size or width baked in by an example input (traced LSTMs are prone to that
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,7 +24,11 @@ def to_script(model: CRNN) -> torch.jit.ScriptModule:
     """Script ``forward`` (images -> logits); falls back to tracing if scripting is refused."""
     model = model.eval()
     try:
-        return torch.jit.script(model)
+        with warnings.catch_warnings():
+            # torch 2.13 marks TorchScript deprecated; the format is still what C++/mobile
+            # users load, and the export is verified like every other.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return torch.jit.script(model)
     except Exception:  # TorchScript compile errors have no common public base class
         example = torch.zeros(2, 1, model.config.input_height, 4 * model.config.min_width + 64)
         with torch.no_grad():
@@ -32,7 +37,9 @@ def to_script(model: CRNN) -> torch.jit.ScriptModule:
 
 def write_torchscript(model: CRNN, contract: ModelContract, target: Path) -> None:
     scripted = to_script(model)
-    torch.jit.save(scripted, str(target), _extra_files={CONTRACT_FILE: contract.to_json()})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.jit.save(scripted, str(target), _extra_files={CONTRACT_FILE: contract.to_json()})
 
 
 def export_torchscript(
@@ -58,7 +65,9 @@ def load_torchscript(path: Path) -> tuple[torch.jit.ScriptModule, ModelContract]
         raise HwrError(f"{path}: TorchScript file not found")
     extra = {CONTRACT_FILE: ""}
     try:
-        module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
     except (RuntimeError, ValueError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise HwrError(f"{path}: not a readable TorchScript file ({first})") from None
