@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hwr_export.bench.metrics import character_error_rate
 from runtimes.contract import ModelContract
 from runtimes.decode import greedy_decode
 from runtimes.errors import HwrError
@@ -32,11 +33,13 @@ VERIFY_BATCH_SIZES = (1, 4)
 FP32_TOLERANCE = 1e-4
 VERIFY_THREADS = 1  # checks need no speed; spinning thread pools on a busy machine do harm
 # Gross breakage for reduced precision. A healthy int8 model is off by ~1% of the logits'
-# spread; a broken one by tens of %. Transcript agreement is a gate only for a decisive model
-# (mean top-2 logit gap >= 1): random weights (tests) have gaps of ~0.01, so tiny rounding flips
-# their frames and their transcripts never agree line for line, however sound the export.
+# spread; a broken one by tens of %. Transcripts are a gate only for a decisive model (mean
+# top-2 logit gap >= 1): random weights (tests) have gaps of ~0.01, so any rounding flips their
+# frames. The gate is the CER of the transcripts against the original's, not exact-line
+# agreement: a half-trained `small` (26% CER) gave 56-67% identical lines after int8 with
+# the same CER on IAM as fp32 (1.4% CER between the two), so line agreement would cry wolf.
 MAX_RELATIVE_ERROR = 0.25
-MIN_AGREEMENT = 0.5
+MAX_TRANSCRIPT_CER = 0.2
 DECISIVE_MARGIN = 1.0
 
 
@@ -48,13 +51,15 @@ class CheckResult:
     relative_error: float  # mean |logit difference| / std of the reference logits
     agreement: float  # share of lines whose greedy transcript equals the reference's
     frame_agreement: float  # share of frames with the same best class
+    transcript_cer: float  # character error rate of the transcripts against the reference's
     decisiveness: float  # mean gap between the reference's two best logits per frame
     on: str  # what was compared, for the report
 
     def summary(self) -> str:
         return (
             f"max logit diff {self.max_abs_diff:.2e}, transcripts agree {self.agreement:.1%} "
-            f"of {self.lines} lines, frames agree {self.frame_agreement:.1%} ({self.on})"
+            f"of {self.lines} lines (CER vs original {self.transcript_cer:.2%}), "
+            f"frames agree {self.frame_agreement:.1%} ({self.on})"
         )
 
 
@@ -181,6 +186,7 @@ def compare(
         out_texts += transcripts(got, contract.charset)
     frames = max(1, frames)
     agree = sum(a == b for a, b in zip(ref_texts, out_texts, strict=True)) / max(1, len(ref_texts))
+    cer = character_error_rate(ref_texts, out_texts)  # None: the original read nothing at all
     return CheckResult(
         name=name,
         lines=len(ref_texts),
@@ -188,6 +194,7 @@ def compare(
         relative_error=(abs_diff / frames) / max(float(np.mean(spread)), 1e-12),
         agreement=agree,
         frame_agreement=same_frames / frames,
+        transcript_cer=float(cer) if cer is not None else float(ref_texts != out_texts),
         decisiveness=margin / frames,
         on=on,
     )
@@ -230,9 +237,9 @@ def verify_close(
             f"{name}: verification failed: logits off by {result.relative_error:.0%} of their "
             f"spread (limit {MAX_RELATIVE_ERROR:.0%}) on {on}"
         )
-    if result.decisiveness >= DECISIVE_MARGIN and result.agreement < MIN_AGREEMENT:
+    if result.decisiveness >= DECISIVE_MARGIN and result.transcript_cer > MAX_TRANSCRIPT_CER:
         raise HwrError(
-            f"{name}: verification failed: only {result.agreement:.0%} of transcripts agree with "
-            f"the original (limit {MIN_AGREEMENT:.0%}) on {on}"
+            f"{name}: verification failed: transcripts differ from the original's by "
+            f"{result.transcript_cer:.0%} CER (limit {MAX_TRANSCRIPT_CER:.0%}) on {on}"
         )
     return result

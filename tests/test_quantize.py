@@ -65,6 +65,26 @@ def test_gross_breakage_fails_the_close_check(fp32):
         verify_close("nan", run, lambda b: run(b) * np.nan, batches, contract, "test")
 
 
+def test_decisive_model_with_different_transcripts_fails(fp32):
+    """Logits close overall but the best class moved in every inked frame: a decisive
+    original (large top-2 gap) makes that a transcript failure, not rounding noise."""
+    contract = read_contract(fp32)
+    frames = np.array([1, 0, 2, 0, 3, 0, 4, 0] * 5)
+
+    def decisive(shift: int):  # noqa: ANN202
+        def run(batch: np.ndarray) -> np.ndarray:
+            classes = np.where(frames > 0, frames + shift, 0)
+            logits = 10.0 * np.eye(contract.num_classes, dtype=np.float32)[classes]
+            return np.repeat(logits[None], batch.shape[0], axis=0)
+
+        return run
+
+    batches = probe_batches(contract, widths=(80,), batch_sizes=(2,))
+    with pytest.raises(HwrError, match="CER"):
+        verify_close("moved", decisive(0), decisive(1), batches, contract, "test")
+    assert verify_close("same", decisive(0), decisive(0), batches, contract, "t").agreement == 1.0
+
+
 def test_fp16_keeps_float32_io_and_runs_close_to_fp32(fp32):
     half = export_fp16(fp32, fp32.with_name("tiny.fp16.onnx"))
     proto = onnx.load(str(half))
