@@ -45,7 +45,7 @@ DECISIVE_MARGIN = 1.0
 
 @dataclass
 class CheckResult:
-    name: str  # the export checked, e.g. "onnx-int8"
+    name: str  # the export checked, e.g. "int8"
     lines: int  # lines compared
     max_abs_diff: float  # largest logit difference to the reference
     relative_error: float  # mean |logit difference| / std of the reference logits
