@@ -37,7 +37,7 @@ def _method_lines(result: dict[str, Any]) -> list[str]:
         "- Throughput: lines/s over the whole set at each batch size.",
         "- Cold start: model load to first transcript, in an already running process.",
         f"- Peak RSS: {result['memory_note']}",
-        "- CER/WER: corpus level (jiwer); dCER: percentage points above the PyTorch original; "
+        "- CER/WER: corpus level (jiwer), from the batch-1 pass; dCER: percentage points above the PyTorch original; "
         "agree: share of lines whose transcript equals the original's.",
     ]
 
