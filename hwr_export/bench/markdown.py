@@ -38,7 +38,8 @@ def _method_lines(result: dict[str, Any]) -> list[str]:
         "- Cold start: model load to first transcript, in an already running process.",
         f"- Peak RSS: {result['memory_note']}",
         "- CER/WER: corpus level (jiwer), from the batch-1 pass; dCER: percentage points above the PyTorch original; "
-        "agree: share of lines whose transcript equals the original's.",
+        "agree: share of lines whose transcript equals the original's; char agree: 1 - CER "
+        "of the format's transcripts against the original's (the gate's test for int8/fp16).",
     ]
 
 

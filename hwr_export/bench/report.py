@@ -52,6 +52,7 @@ def _columns(batch_sizes: list[int]) -> list[tuple[str, Callable[[dict[str, Any]
         ("dCER pts", lambda r: _num(r.get("cer_delta_points"), 2, signed=True)),
         ("WER %", lambda r: _pct(r.get("wer"))),
         ("agree %", lambda r: _pct(r.get("agreement"), 1)),
+        ("char agree %", lambda r: _pct(r.get("char_agreement"), 2)),
         ("p50 ms", lambda r: _num((r.get("latency_ms") or {}).get("p50"))),
         ("p95 ms", lambda r: _num((r.get("latency_ms") or {}).get("p95"))),
     ]

@@ -95,7 +95,9 @@ def _format_row(m: Measurement, original: Measurement, references: list[str], ma
     accuracy = score(references, m.texts, original_texts or m.texts, m.confidences)
     row.update(accuracy.to_dict())
     if original_texts is None:  # nothing to compare with: no delta, no agreement
-        row.update(cer_delta_points=None, wer_delta_points=None, agreement=None)
+        row.update(
+            cer_delta_points=None, wer_delta_points=None, agreement=None, char_agreement=None
+        )
     row.update(m.timing_dict())
     return row
 
