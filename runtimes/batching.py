@@ -14,7 +14,9 @@ import numpy as np
 from runtimes.contract import ModelContract
 from runtimes.preprocess import make_batch
 
-MAX_WIDTH_RATIO = 1.25  # widest / narrowest line in one batch
+# Widest / narrowest line in one batch. 1.0: only lines of equal padded width share a batch,
+# so no line is padded for its batch mates' sake (see preprocess.WIDTH_BUCKET).
+MAX_WIDTH_RATIO = 1.0
 MAX_BATCH_PIXELS = 16 * 64 * 2048  # caps memory when a batch holds very wide lines
 
 

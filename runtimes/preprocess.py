@@ -7,6 +7,7 @@ bilinear resize to ``contract.input_height`` keeping the aspect ratio, ``(x/255 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from runtimes.errors import ImageError
 # Widest line we accept after resizing to model height. 20,000 px lines fit; a 1 px tall strip
 # of 20,000 px would become millions of px wide, which no recurrent model reads sensibly.
 MAX_INPUT_WIDTH = 65_536
+WIDTH_BUCKET = 32  # px; lines are padded to a multiple of this (see to_model_input)
 
 ImageLike = Image.Image | np.ndarray
 
@@ -102,9 +104,11 @@ def resized_width(width: int, height: int, target_height: int) -> int:
 def to_model_input(image: ImageLike, contract: ModelContract) -> np.ndarray:
     """One line as normalized float32 (input_height, W).
 
-    W keeps the aspect ratio, is at least ``contract.min_width`` and is rounded up to a multiple
-    of ``contract.width_stride`` with white paper, so every output frame covers real pixels and
-    a line yields the same frames alone or padded inside a batch.
+    W keeps the aspect ratio, is at least ``contract.min_width`` and is rounded up with white
+    paper to a multiple of ``WIDTH_BUCKET`` (itself a multiple of ``contract.width_stride``).
+    A line's input thus depends on the line alone: batches hold only lines of equal padded
+    width, so a line decodes exactly the same alone or in a batch (a bidirectional LSTM would
+    otherwise read the batch's extra padding and change the last characters of ~9% of lines).
     """
     gray = to_grayscale(image)
     height = contract.input_height
@@ -116,8 +120,8 @@ def to_model_input(image: ImageLike, contract: ModelContract) -> np.ndarray:
         )
     if gray.size != (width, height):
         gray = gray.resize((width, height), Image.Resampling.BILINEAR)
-    stride = max(1, contract.width_stride)
-    padded = max(contract.min_width, -(-width // stride) * stride)
+    bucket = math.lcm(WIDTH_BUCKET, max(1, contract.width_stride))
+    padded = max(contract.min_width, -(-width // bucket) * bucket)
     out = np.full((height, padded), contract.pad_value, dtype=np.float32)
     pixels = np.asarray(gray, dtype=np.float32) / 255.0
     out[:, :width] = (pixels - contract.norm_mean) / contract.norm_std

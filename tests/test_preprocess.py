@@ -10,7 +10,13 @@ from PIL import Image, ImageDraw
 
 from runtimes.contract import IAM_CHARSET, ModelContract
 from runtimes.errors import ImageError
-from runtimes.preprocess import MAX_INPUT_WIDTH, load_image, make_batch, to_model_input
+from runtimes.preprocess import (
+    MAX_INPUT_WIDTH,
+    WIDTH_BUCKET,
+    load_image,
+    make_batch,
+    to_model_input,
+)
 
 CONTRACT = ModelContract(preset="tiny", input_height=32, charset=IAM_CHARSET, min_width=16)
 PAPER = CONTRACT.pad_value  # white after normalization: (1 - 0.5) / 0.5 = 1
@@ -115,27 +121,27 @@ def test_arrays_are_accepted(array: np.ndarray) -> None:
 
 def test_resize_keeps_aspect_ratio_and_normalizes() -> None:
     x = to_model_input(Image.new("L", (200, 64), 255), CONTRACT)
-    assert x.shape == (32, 100)
+    assert x.shape == (32, 128)  # 100 px of line, padded to the 32 px width bucket
     np.testing.assert_allclose(x, 1.0)  # (255/255 - 0.5) / 0.5
 
 
-def test_width_is_rounded_up_to_the_stride_with_paper() -> None:
+def test_width_is_rounded_up_to_the_width_bucket_with_paper() -> None:
     x = to_model_input(Image.new("L", (101, 32), 0), CONTRACT)
-    assert x.shape == (32, 104)
+    assert x.shape == (32, 128)
     np.testing.assert_allclose(x[:, :101], INK)
     np.testing.assert_allclose(x[:, 101:], PAPER)
 
 
 def test_one_pixel_wide_image_is_padded_to_min_width() -> None:
     x = to_model_input(Image.new("L", (1, 40), 0), CONTRACT)
-    assert x.shape == (32, CONTRACT.min_width)
+    assert x.shape == (32, max(CONTRACT.min_width, WIDTH_BUCKET))
     np.testing.assert_allclose(x[:, 0], INK)
     np.testing.assert_allclose(x[:, 1:], PAPER)
 
 
 def test_twenty_thousand_pixel_wide_line_works() -> None:
     x = to_model_input(Image.new("L", (20_000, 64), 255), CONTRACT)
-    assert x.shape == (32, 10_000)
+    assert x.shape == (32, 10_016)  # 10,000 px of line in 32 px buckets
 
 
 def test_absurd_aspect_ratio_is_a_clear_error() -> None:

@@ -300,3 +300,22 @@ def test_runtimes_run_an_onnx_model_without_torch(
         done.stdout.rstrip("\n")
         == Recognizer.load(model_files["onnx"], decoder="beam").transcribe([lines[2]])[0].text
     )
+
+
+def test_batched_equals_single_on_many_widths(model_files: dict[str, Path]) -> None:
+    """Lines of many widths: equal-bucket lines share batches, and every transcript and logit
+    row matches the line run alone (a padded bidirectional LSTM would break this)."""
+    from hwr_export.synthetic import SyntheticLines
+
+    synthetic = SyntheticLines(24, seed=3, height=32, max_words=4)
+    images = [synthetic[i][0] for i in range(len(synthetic))]
+    recognizer = Recognizer.load(model_files["onnx"], threads=1)
+    arrays = [recognizer.prepare(image) for image in images]
+    batches = plan_batches([a.shape[1] for a in arrays], 8)
+    assert any(len(b) > 1 for b in batches)  # otherwise nothing was batched
+    batched = run_batched(arrays, recognizer.contract, recognizer.runtime.run, batch_size=8)
+    single = [recognizer.runtime.run(a[None, None])[0] for a in arrays]
+    for b, s in zip(batched, single, strict=True):
+        np.testing.assert_allclose(b, s, atol=1e-4)
+    texts = [p.text for p in recognizer.transcribe(images, batch_size=8)]
+    assert texts == [recognizer.transcribe([image])[0].text for image in images]
