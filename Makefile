@@ -23,7 +23,7 @@ setup: $(BIN)/hwr
 demo: setup
 	rm -rf $(DEMO)
 	$(BIN)/hwr models
-	$(BIN)/hwr train --data synthetic:256 --preset tiny --epochs 2 --val-limit 32 --out $(DEMO)/tiny-run
+	$(BIN)/hwr train --data synthetic:256 --preset tiny --epochs 2 --lr 3e-3 --warmup-steps 10 --val-limit 32 --out $(DEMO)/tiny-run
 	$(BIN)/hwr synth --count 6 --seed 7 --out $(DEMO)/lines
 	$(BIN)/hwr export --format all --int8 --fp16 --out $(DEMO)/export
 	$(BIN)/hwr transcribe $(DEMO)/export/hwr-small-iam.onnx $(DEMO)/lines

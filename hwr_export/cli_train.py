@@ -42,9 +42,7 @@ def train_command(
     data: Annotated[
         str, typer.Option(help="synthetic[:N], a local folder, or a HF dataset id.")
     ] = "synthetic",
-    val_data: Annotated[
-        str | None, typer.Option(help="Validation data (default: --data).")
-    ] = None,
+    val_data: Annotated[str | None, typer.Option(help="Validation data (default: --data).")] = None,
     preset: Annotated[str, typer.Option(help="Architecture (see `hwr models`).")] = "small",
     epochs: Annotated[int, typer.Option(min=1)] = 10,
     batch_size: Annotated[int, typer.Option(min=1)] = 16,
@@ -57,18 +55,14 @@ def train_command(
     seed: Annotated[int, typer.Option()] = 0,
     limit: Annotated[int | None, typer.Option(help="Use only N training lines.")] = None,
     val_limit: Annotated[int | None, typer.Option(help="Use only N validation lines.")] = None,
-    init: Annotated[
-        Path | None, typer.Option(help="Start from this checkpoint's weights.")
-    ] = None,
+    init: Annotated[Path | None, typer.Option(help="Start from this checkpoint's weights.")] = None,
     resume: Annotated[
         bool, typer.Option(help="Continue the run in --out where it stopped.")
     ] = False,
     skip_bad: Annotated[
         bool, typer.Option(help="Skip unreadable items instead of stopping.")
     ] = False,
-    threads: Annotated[
-        int | None, typer.Option(help="Torch threads (default: all cores).")
-    ] = None,
+    threads: Annotated[int | None, typer.Option(help="Torch threads (default: all cores).")] = None,
 ) -> None:
     from hwr_export.train import TrainConfig, train
 
