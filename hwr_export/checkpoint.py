@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
@@ -93,7 +92,3 @@ def load_checkpoint(path: Path) -> tuple[CRNN, ModelContract]:
 
 def is_checkpoint(path: Path) -> bool:
     return Path(path).suffix == ".safetensors"
-
-
-def load_state_tensors(path: Path) -> dict[str, torch.Tensor]:
-    return load_file(str(path))

@@ -21,9 +21,9 @@ import typer
 
 from hwr_export.cli_common import fail, user_errors
 from runtimes.errors import HwrError
+from runtimes.preprocess import IMAGE_SUFFIXES
+from runtimes.recognizer import SUFFIX_RUNTIME
 
-MODEL_SUFFIXES = {".onnx", ".ort", ".safetensors", ".pt", ".ts", ".torchscript"}
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"}
 PROGRESS_MIN_FILES = 20  # a bar for a handful of lines is noise
 
 
@@ -44,7 +44,7 @@ class Decoder(str, Enum):
 
 
 def is_model_argument(text: str) -> bool:
-    return text.startswith("hf://") or Path(text).suffix.lower() in MODEL_SUFFIXES
+    return text.startswith("hf://") or Path(text).suffix.lower() in SUFFIX_RUNTIME
 
 
 def collect_images(paths: list[str]) -> list[Path]:

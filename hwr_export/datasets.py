@@ -17,8 +17,8 @@ from typing import Any
 from PIL import Image
 
 from runtimes.errors import HwrError
+from runtimes.preprocess import IMAGE_SUFFIXES
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp")
 SYNTHETIC_DEFAULT_COUNT = 1000
 SPLIT_SEEDS = {"train": 0, "validation": 1, "test": 2}  # disjoint synthetic lines per split
 
@@ -138,15 +138,10 @@ def load_hub_split(dataset_id: str, split: str) -> Any:
     """Load one split with `datasets`; offline or unknown ids become a one-line HwrError."""
     import datasets
 
+    from hwr_export.hub import hub_error_reason
+
     try:
         return datasets.load_dataset(dataset_id, split=split)
     except Exception as exc:  # datasets raises many types (connection, offline, not found)
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if _looks_offline(exc):
-            reason = f"the Hugging Face Hub is unreachable (offline?): {reason}"
+        reason = hub_error_reason(exc)
         raise HwrError(f"{dataset_id}: cannot load split {split!r} ({reason})") from None
-
-
-def _looks_offline(exc: Exception) -> bool:
-    text = f"{type(exc).__name__} {exc}".lower()
-    return any(w in text for w in ("offline", "connection", "resolve", "network", "timeout"))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from runtimes.errors import HwrError
+from runtimes.recognizer import SUFFIX_RUNTIME
 
 DEFAULT_FILENAME = "model.safetensors"
-MODEL_SUFFIXES = (".safetensors", ".onnx", ".ort", ".ts", ".pt")
 
 
 def split_repo_spec(spec: str) -> tuple[str, str | None]:
@@ -26,7 +26,8 @@ def download_model(spec: str) -> Path:
     repo_id, filename = split_repo_spec(spec)
     try:
         if filename is None:
-            files = [f for f in list_repo_files(repo_id) if f.endswith(MODEL_SUFFIXES)]
+            suffixes = tuple(SUFFIX_RUNTIME)
+            files = [f for f in list_repo_files(repo_id) if f.endswith(suffixes)]
             if not files:
                 raise HwrError(f"hf://{spec}: no model file in the repository")
             filename = DEFAULT_FILENAME if DEFAULT_FILENAME in files else sorted(files)[0]
@@ -34,7 +35,7 @@ def download_model(spec: str) -> Path:
     except HwrError:
         raise
     except Exception as exc:  # huggingface_hub raises HTTP, offline and not-found errors
-        raise HwrError(f"hf://{spec}: cannot download model ({_reason(exc)})") from None
+        raise HwrError(f"hf://{spec}: cannot download model ({hub_error_reason(exc)})") from None
 
 
 def push_model(model: Path, repo_id: str, card: Path | None = None, private: bool = False) -> str:
@@ -53,14 +54,16 @@ def push_model(model: Path, repo_id: str, card: Path | None = None, private: boo
             api.upload_file(path_or_fileobj=str(card), path_in_repo="README.md", repo_id=repo_id)
     except Exception as exc:
         raise HwrError(
-            f"{repo_id}: upload to the Hugging Face Hub failed ({_reason(exc)})"
+            f"{repo_id}: upload to the Hugging Face Hub failed ({hub_error_reason(exc)})"
         ) from None
     return f"hf://{repo_id}/{target}"
 
 
-def _reason(exc: Exception) -> str:
+def hub_error_reason(exc: Exception) -> str:
+    """First line of a Hub client error, saying so when the Hub is simply unreachable."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    lowered = f"{type(exc).__name__} {text}".lower()
-    if any(w in lowered for w in ("offline", "connection", "resolve", "network", "timed out")):
+    lowered = f"{type(exc).__name__} {exc}".lower()
+    offline_words = ("offline", "connection", "resolve", "network", "timeout", "timed out")
+    if any(w in lowered for w in offline_words):
         return f"the Hugging Face Hub is unreachable (offline?): {text}"
     return text

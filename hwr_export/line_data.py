@@ -36,6 +36,12 @@ class PreparedLines:
     def widths(self) -> np.ndarray:
         return np.array([im.width for im in self.images])
 
+    def targets(self, ids: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Concatenated labels and their lengths, as CTC loss takes them."""
+        labels = torch.tensor([c for i in ids for c in self.labels[i]], dtype=torch.long)
+        lengths = torch.tensor([len(self.labels[i]) for i in ids], dtype=torch.long)
+        return labels, lengths
+
 
 def prepare_lines(
     samples: Sequence[LineSample], contract: ModelContract, skip_bad: bool = False
@@ -106,10 +112,12 @@ def collate(images: list[Image.Image], contract: ModelContract) -> torch.Tensor:
 
 
 def training_batch(
-    data: PreparedLines, ids: list[int], contract: ModelContract, rng: np.random.Generator
+    data: PreparedLines,
+    ids: list[int],
+    contract: ModelContract,
+    rng: np.random.Generator,
+    augment: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Augmented images, concatenated targets and target lengths for CTC."""
-    images = [augment_line(data.images[i], rng) for i in ids]
-    targets = torch.tensor([c for i in ids for c in data.labels[i]], dtype=torch.long)
-    lengths = torch.tensor([len(data.labels[i]) for i in ids], dtype=torch.long)
-    return collate(images, contract), targets, lengths
+    """Images (augmented unless ``augment`` is False), targets and target lengths for CTC."""
+    images = [augment_line(data.images[i], rng) if augment else data.images[i] for i in ids]
+    return (collate(images, contract), *data.targets(ids))

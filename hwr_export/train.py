@@ -181,12 +181,7 @@ def train(
 
 
 def _train_step(model, optimizer, ctc, cfg, data, ids, contract, rng) -> float:
-    if cfg.augment:
-        images, targets, lengths = training_batch(data, ids, contract, rng)
-    else:
-        images = collate([data.images[i] for i in ids], contract)
-        targets = torch.tensor([c for i in ids for c in data.labels[i]], dtype=torch.long)
-        lengths = torch.tensor([len(data.labels[i]) for i in ids], dtype=torch.long)
+    images, targets, lengths = training_batch(data, ids, contract, rng, cfg.augment)
     logits, aux = model.forward_train(images)
     loss = _ctc_loss(ctc, logits, targets, lengths)
     if aux is not None and cfg.aux_weight > 0:
@@ -217,8 +212,7 @@ def evaluate(
     for start in range(0, len(order), batch_size):
         ids = order[start : start + batch_size].tolist()
         logits = model(collate([data.images[i] for i in ids], contract))
-        targets = torch.tensor([c for i in ids for c in data.labels[i]], dtype=torch.long)
-        lengths = torch.tensor([len(data.labels[i]) for i in ids], dtype=torch.long)
+        targets, lengths = data.targets(ids)
         losses.append(float(_ctc_loss(ctc, logits, targets, lengths)) * len(ids))
         for i, row in zip(ids, logits.numpy(), strict=False):
             hyps[i] = greedy_decode(row, contract.charset)[0]

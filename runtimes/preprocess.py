@@ -20,6 +20,7 @@ from runtimes.errors import ImageError
 # Widest line we accept after resizing to model height. 20,000 px lines fit; a 1 px tall strip
 # of 20,000 px would become millions of px wide, which no recurrent model reads sensibly.
 MAX_INPUT_WIDTH = 65_536
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp")
 WIDTH_BUCKET = 32  # px; lines are padded to a multiple of this (see to_model_input)
 
 ImageLike = Image.Image | np.ndarray
