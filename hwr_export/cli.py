@@ -7,6 +7,7 @@ import typer
 from hwr_export.cli_bench import bench_command, parity_command
 from hwr_export.cli_data import synth_command
 from hwr_export.cli_export import export_command
+from hwr_export.cli_fonts import fonts_app
 from hwr_export.cli_hub import push_command
 from hwr_export.cli_train import models_command, train_command
 from hwr_export.cli_transcribe import transcribe_command
@@ -30,6 +31,7 @@ app.command("parity", help="The parity gate alone: `hwr bench --check` with defa
 )
 app.command("synth", help="Write synthetic handwriting-like sample lines.")(synth_command)
 app.command("push", help="Upload a model to the Hugging Face Hub.")(push_command)
+app.add_typer(fonts_app, name="fonts")
 
 
 def main() -> None:

@@ -63,6 +63,9 @@ def train_command(
         bool, typer.Option(help="Skip unreadable items instead of stopping.")
     ] = False,
     threads: Annotated[int | None, typer.Option(help="Torch threads (default: all cores).")] = None,
+    fresh_synthetic: Annotated[
+        bool, typer.Option(help="Synthetic --data: draw new lines every epoch (pre-training).")
+    ] = False,
 ) -> None:
     from hwr_export.train import TrainConfig, train
 
@@ -81,6 +84,7 @@ def train_command(
         val_limit=val_limit,
         init=str(init) if init else None,
         skip_bad=skip_bad,
+        fresh_synthetic=fresh_synthetic,
     )
     progress = train(cfg, out, resume=resume, threads=threads)
     best = min(progress.history, key=lambda r: r["val_cer"])

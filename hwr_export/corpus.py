@@ -4,10 +4,17 @@
     lines.line(numpy.random.default_rng(0))     # e.g. 'The house was small, and "we" left in 1962.'
 
 Only characters of the given charset are produced, so the same source serves any model's charset.
-The words are common English words, not IAM transcriptions, so nothing here leaks evaluation text.
+Words are drawn from the 50,000 most frequent English words (``data/text/words-en.tsv``, from
+wordfreq, CC-BY-SA 4.0) with probability growing as the square root of their frequency, so
+common words dominate as in prose while rare ones are still seen; a few short common words
+written in this file fill in for charsets the list cannot serve. No sentence of any corpus is
+copied, so nothing here can hold IAM's (LOB) text.
 """
 
 from __future__ import annotations
+
+import functools
+from pathlib import Path
 
 import numpy as np
 
@@ -49,6 +56,24 @@ don't it's can't won't I'm that's didn't isn't he's there's you're we'll
 NAMES = """London Paris Europe Africa Mr Mrs Dr John Mary Smith Brown Kennedy Sunday Monday May
 """.split()  # noqa: SIM905
 
+WORD_LIST = Path(__file__).parent / "data" / "text" / "words-en.tsv"
+FREQUENCY_POWER = 0.5  # flatten Zipf: rare words show up often enough to be learned
+FREQUENT_SHARE = 0.85  # tokens from the frequency list; the rest from WORDS above
+
+
+@functools.cache
+def frequent_words() -> tuple[tuple[str, ...], np.ndarray]:
+    """The word list and each word's cumulative sampling probability."""
+    words, weights = [], []
+    for row in WORD_LIST.read_text(encoding="utf-8").splitlines():
+        if row and not row.startswith("#"):
+            word, count = row.split("\t")
+            words.append("I" if word == "i" else word)
+            weights.append(float(count) ** FREQUENCY_POWER)
+    cumulative = np.cumsum(weights)
+    return tuple(words), cumulative / cumulative[-1]
+
+
 PUNCT_AFTER = [(",", 0.09), (".", 0.05), (";", 0.01), (":", 0.01), ("?", 0.01), ("!", 0.01)]
 LINE_END = [(".", 0.35), ("?", 0.03), ("!", 0.03), (",", 0.08), ("...", 0.01), (":", 0.01)]
 SYMBOL_WORDS = ["-", "&", "+", "*", "/", "=", "#1"]  # rare standalone tokens, kept if in charset
@@ -65,6 +90,11 @@ class EnglishLines:
         self.charset = set(charset)
         self.min_words, self.max_words = min_words, max_words
         self.words = [w for w in WORDS if self._fits(w)]
+        listed, cumulative = frequent_words()
+        fits = np.array([self._fits(w) for w in listed])
+        self.frequent = [w for w, ok in zip(listed, fits, strict=True) if ok]
+        probabilities = np.diff(cumulative, prepend=0.0)[fits]
+        self.frequent_cdf = np.cumsum(probabilities) / probabilities.sum() if fits.any() else None
         self.names = [w for w in NAMES if self._fits(w)]
         self.symbols = [w for w in SYMBOL_WORDS if self._fits(w)]
         self.digits = [c for c in "0123456789" if c in self.charset]
@@ -121,12 +151,18 @@ class EnglishLines:
             return self.names[rng.integers(len(self.names))]
         if roll < 0.08 and self.symbols:
             return self.symbols[rng.integers(len(self.symbols))]
-        word = self.words[rng.integers(len(self.words))]
+        word = self._word(rng)
         if roll < 0.10:  # hyphenated pair, e.g. "well-known"
-            word += self._maybe("-") + self.words[rng.integers(len(self.words))]
+            word += self._maybe("-") + self._word(rng)
         elif roll < 0.12 and "'" not in word:
             word += self._maybe("'s")
         return word
+
+    def _word(self, rng: np.random.Generator) -> str:
+        if self.frequent_cdf is not None and rng.random() < FREQUENT_SHARE:
+            index = int(np.searchsorted(self.frequent_cdf, rng.random(), side="right"))
+            return self.frequent[min(index, len(self.frequent) - 1)]
+        return self.words[rng.integers(len(self.words))]
 
     def _number(self, rng: np.random.Generator) -> str:
         kind = rng.random()

@@ -45,10 +45,15 @@ class LineSample:
         return image
 
 
-def open_lines(spec: str, split: str = "train", limit: int | None = None) -> Sequence[LineSample]:
-    """Resolve a ``--data`` spec to a list of samples (images not yet decoded)."""
+def open_lines(
+    spec: str, split: str = "train", limit: int | None = None, draw: int = 0
+) -> Sequence[LineSample]:
+    """Resolve a ``--data`` spec to a list of samples (images not yet decoded).
+
+    ``draw`` > 0 gives synthetic data a fresh set of lines (same count), e.g. one per epoch.
+    """
     if spec == "synthetic" or spec.startswith("synthetic:"):
-        samples = _synthetic(spec, split, limit)
+        samples = _synthetic(spec, split, limit, draw)
     elif Path(spec).exists():
         samples = _local(Path(spec), split)
     elif "/" in spec and not spec.startswith((".", "/")):
@@ -61,7 +66,7 @@ def open_lines(spec: str, split: str = "train", limit: int | None = None) -> Seq
     return samples
 
 
-def _synthetic(spec: str, split: str, limit: int | None) -> list[LineSample]:
+def _synthetic(spec: str, split: str, limit: int | None, draw: int = 0) -> list[LineSample]:
     from hwr_export.synthetic import SyntheticLines
 
     _, _, count_text = spec.partition(":")
@@ -72,7 +77,8 @@ def _synthetic(spec: str, split: str, limit: int | None) -> list[LineSample]:
     if split == "validation" and not count_text:
         count = 200
     count = min(count, limit) if limit else count
-    lines = SyntheticLines(count, seed=SPLIT_SEEDS.get(split, 3))
+    # Draws are spaced by 100 so they never meet the split seeds 0-3 (validation stays apart).
+    lines = SyntheticLines(count, seed=SPLIT_SEEDS.get(split, 3) + 100 * draw)
     # Text comes from the generator's own text source; rendering happens on access.
     return [
         LineSample(f"synthetic-{split}-{i}", lines.text(i), lambda i=i: lines[i][0])

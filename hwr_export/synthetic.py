@@ -3,11 +3,12 @@
     lines = SyntheticLines(1000, seed=0)
     image, text = lines[7]        # PIL "L" image, dark ink on light paper, 64 px high
 
-Glyphs are the Hershey stroke fonts shipped inside the `hershey-fonts` package, drawn as PIL
-lines with a random hand per line (slant, pen width, wobbly baseline, spacing, blur, noise);
-TTF handwriting fonts are used too when the machine has some (then lines differ from a machine
-without them). Every random choice comes from a Generator seeded by (seed, index), so item i is
-the same whatever order items are read in.
+Most lines are drawn with the handwriting fonts that ``hwr fonts fetch`` installs (pinned in
+``hwr_export/data/fonts/manifest.json``; see ``hwr_export.data.handwriting``); the rest, and all
+of them on a machine without those fonts (with a warning, once), with the Hershey stroke fonts
+shipped inside the `hershey-fonts` package, drawn as PIL lines with a random hand per line
+(slant, pen width, wobbly baseline, spacing, blur, noise). Every random choice comes from a
+Generator seeded by (seed, index), so item i is the same whatever order items are read in.
 """
 
 from __future__ import annotations
@@ -15,17 +16,17 @@ from __future__ import annotations
 import functools
 import math
 import operator
-import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from HersheyFonts import HersheyFonts
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFilter
 
 from hwr_export.corpus import EnglishLines
+from hwr_export.data.fonts.catalog import installed_fonts, warn_no_fonts_once
+from hwr_export.data.handwriting import render_font_line
 from runtimes.contract import IAM_CHARSET
 from runtimes.errors import HwrError
 
@@ -38,14 +39,7 @@ STROKE_FONTS = {
     "rowmans": (1, 1.2),
     "timesi": (1, 2.6),
 }
-TTF_SHARE = 0.3  # share of lines drawn with a TTF handwriting font, when the machine has any
-# File names of known handwriting fonts (lowercase, letters only), e.g. IndieFlower-Regular.ttf.
-HANDWRITING_TTF = re.compile(
-    "^(allura|architectsdaughter|caveat|comicneue|dancingscript|gochihand|greatvibes|handlee"
-    "|homemadeapple|indieflower|justanotherhand|kalam|nothingyoucoulddo|patrickhand"
-    "|reeniebeanie|rocksalt|satisfy|shadowsintolight|xkcd)"
-)
-FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts")
+TTF_SHARE = 0.9  # share of lines drawn with a handwriting font, when fonts are installed
 SUPERSAMPLE = 2  # draw at 2x and downscale: anti-aliased strokes with fractional pen widths
 
 
@@ -80,13 +74,11 @@ def _stroke_fonts() -> dict[str, _StrokeFont]:
 
 @functools.cache
 def find_handwriting_fonts() -> tuple[str, ...]:
-    """Known handwriting TTF/OTF fonts installed on this machine (often none)."""
-    found = set()
-    for folder in (Path(d).expanduser() for d in FONT_DIRS):
-        for path in folder.rglob("*.[ot]tf") if folder.is_dir() else ():
-            if HANDWRITING_TTF.match(re.sub(r"[^a-z]", "", path.stem.lower())):
-                found.add(str(path))
-    return tuple(sorted(found))
+    """The handwriting fonts ``hwr fonts fetch`` installed (none: warn once, stroke fonts only)."""
+    fonts = tuple(str(p) for p in installed_fonts())
+    if not fonts:
+        warn_no_fonts_once()
+    return fonts
 
 
 def render_line(text: str, rng: np.random.Generator, height: int = 64) -> Image.Image:
@@ -97,10 +89,8 @@ def render_line(text: str, rng: np.random.Generator, height: int = 64) -> Image.
     use_ttf = rng.random() < TTF_SHARE  # drawn always, so the stroke-font lines stay the same
     if use_ttf and ttf_fonts:
         font_path = ttf_fonts[rng.integers(len(ttf_fonts))]
-        coverage = _ttf_coverage(text, font_path, rng, height)
-    else:
-        coverage = _stroke_coverage(text, rng, height)
-    return _ink_on_paper(coverage, rng, height)
+        return render_font_line(text, font_path, rng, height)
+    return _ink_on_paper(_stroke_coverage(text, rng, height), rng, height)
 
 
 def _glyph(font: _StrokeFont, char: str) -> tuple[list[np.ndarray], float]:
@@ -187,49 +177,6 @@ def _stroke_coverage(text: str, rng: np.random.Generator, height: int) -> Image.
         else:
             draw.line(stroke.ravel().tolist(), fill=255, width=round(pen_px), joint="curve")
     return canvas.reduce(SUPERSAMPLE)
-
-
-@functools.lru_cache(maxsize=16)
-def _ttf(path: str, size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(path, size)
-
-
-def _ttf_coverage(text: str, path: str, rng: np.random.Generator, height: int) -> Image.Image:
-    """Ink coverage of the text drawn with a TTF font, then slanted and fitted to the height."""
-    size = height  # antialiased glyphs: drawing at the final scale is good enough
-    font = _ttf(path, size)
-    spacing, word_gap = rng.uniform(-0.03, 0.08) * size, rng.uniform(0.7, 1.3)
-    char_dy = rng.normal(0, rng.uniform(0, 0.03) * size, len(text))
-    bold = int(rng.integers(0, 2))
-    slant = math.tan(math.radians(rng.uniform(-10, 15)))
-    pitch = rng.uniform(11, 19) * height / 64  # px per character, like IAM lines
-    base = 1.5 * size
-    width = int(sum(font.getlength(c) for c in text) * 1.3 + len(text) * spacing + 3 * size)
-    canvas = Image.new("L", (max(width, size), 2 * size), 0)
-    draw = ImageDraw.Draw(canvas)
-    cursor = size / 2
-    for char, dy in zip(text, char_dy, strict=True):
-        if char == " ":
-            cursor += font.getlength(" ") * word_gap
-            continue
-        draw.text((cursor, base + dy), char, fill=255, font=font, anchor="ls", stroke_width=bold)
-        cursor += font.getlength(char) + spacing
-    canvas = canvas.transform(
-        canvas.size, Image.Transform.AFFINE, (1, slant, -slant * base, 0, 1, 0), Image.BILINEAR
-    )
-    box = canvas.getbbox()
-    if box is None:
-        return Image.new("L", (max(height // 4, int(cursor * height / size)), height), 0)
-    top, bottom = min(box[1], base - 0.75 * size), max(box[3], base + 0.25 * size)
-    line = canvas.crop((box[0], int(top), box[2], math.ceil(bottom)))
-    margin = int(rng.integers(1, max(2, height // 16)))
-    inner = height - 2 * margin
-    natural = line.width * inner / line.height  # width at the font's own aspect
-    width = np.clip(pitch * len(text), 0.5 * natural, 1.2 * natural)
-    line = line.resize((max(1, round(width)), inner), Image.BILINEAR)
-    out = Image.new("L", (line.width + 4 * margin, height), 0)
-    out.paste(line, (2 * margin, margin))
-    return out
 
 
 def _ink_on_paper(coverage: Image.Image, rng: np.random.Generator, height: int) -> Image.Image:

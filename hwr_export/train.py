@@ -69,6 +69,7 @@ class TrainConfig:
     init: str | None = None  # start from this checkpoint's weights (e.g. synthetic pre-training)
     save_minutes: float = 5.0  # also save mid-epoch this often
     skip_bad: bool = False
+    fresh_synthetic: bool = False  # synthetic training data: new lines every epoch
 
 
 def train(
@@ -87,9 +88,8 @@ def train(
         )
     config = get_preset(cfg.preset)
     contract = contract_for(config)
-    train_data = prepare_lines(
-        open_lines(cfg.data, cfg.train_split, cfg.limit), contract, cfg.skip_bad
-    )
+    drawn_epoch = state["progress"].epoch if state else 0
+    train_data = _training_lines(cfg, contract, drawn_epoch)
     val_spec = cfg.val_data or cfg.data
     val_data = prepare_lines(
         open_lines(val_spec, cfg.val_split, cfg.val_limit), contract, cfg.skip_bad
@@ -115,6 +115,9 @@ def train(
 
     while progress.epoch < cfg.epochs:
         epoch_start, last_save = time.time(), time.time()
+        if cfg.fresh_synthetic and drawn_epoch != progress.epoch:
+            drawn_epoch = progress.epoch
+            train_data = _training_lines(cfg, contract, drawn_epoch)
         batches = bucket_batches(train_data.widths, cfg.batch_size, _rng(cfg.seed, progress.epoch))
         model.train()
         losses: list[float] = []
@@ -178,6 +181,15 @@ def train(
         save_run(out, model, optimizer, scheduler, progress, config_dict)
         write_metrics(out, config_dict, progress)
     return progress
+
+
+def _training_lines(cfg: TrainConfig, contract: ModelContract, epoch: int) -> PreparedLines:
+    """The training split; with ``fresh_synthetic``, epoch ``epoch``'s own synthetic lines."""
+    if cfg.fresh_synthetic and not cfg.data.startswith("synthetic"):
+        raise HwrError(f"--fresh-synthetic needs synthetic training data, not {cfg.data!r}")
+    draw = epoch + 1 if cfg.fresh_synthetic else 0
+    samples = open_lines(cfg.data, cfg.train_split, cfg.limit, draw=draw)
+    return prepare_lines(samples, contract, cfg.skip_bad)
 
 
 def _train_step(model, optimizer, ctc, cfg, data, ids, contract, rng) -> float:

@@ -61,7 +61,8 @@ def load_run(out: Path) -> dict[str, Any]:
     if not path.is_file():
         raise HwrError(f"{out}: nothing to resume (no {STATE_NAME})")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        # weights_only: tensors and plain containers only, so a crafted file cannot run code.
+        state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several types for a damaged pickle/zip
         raise HwrError(f"{path}: cannot read training state ({exc})") from None
     state["progress"] = Progress(**state["progress"])

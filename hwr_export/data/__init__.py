@@ -1,0 +1,1 @@
+"""Line data: dataset sources, synthetic handwriting, text, fonts and augmentation."""
