@@ -127,3 +127,13 @@ def test_font_line_is_deterministic_for_a_seed() -> None:
     c = render_font_line("same seed", str(FONT), np.random.default_rng(4))
     assert np.array_equal(np.asarray(a), np.asarray(b))
     assert a.size != c.size or not np.array_equal(np.asarray(a), np.asarray(c))
+
+
+def test_one_unreachable_font_does_not_cost_the_others(tmp_path: Path) -> None:
+    font = FONT.read_bytes()
+    archive = npm_archive(tmp_path, font)
+    good = entry_for(archive, font)
+    gone = entry_for(archive, font, name="gone", url=(tmp_path / "gone.tgz").as_uri())
+    with pytest.raises(HwrError, match="1 of 2 fonts not installed"):
+        fetch_fonts(tmp_path / "cache", [gone, good])
+    assert installed_fonts(tmp_path / "cache") == (tmp_path / "cache" / "demo.ttf",)

@@ -17,6 +17,8 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from hwr_export.augment import grid_distort
+
 DRAW_SIZE = 64  # font size the words are drawn at, before the line is scaled to its height
 PITCH_RANGE = (13.0, 24.0)  # px per character at 64 px height, the range of IAM hands
 
@@ -106,32 +108,11 @@ def _stroke_width(coverage: Image.Image, rng: np.random.Generator) -> Image.Imag
 
 
 def _grid_distortion(coverage: Image.Image, rng: np.random.Generator) -> Image.Image:
-    """Elastic warp: each cell of a coarse grid is mapped from a jittered quad (PIL MESH)."""
+    """Elastic warp of the whole line (no ink outside the canvas: fill with 0 coverage)."""
     if rng.random() < 0.2:
         return coverage
-    w, h = coverage.size
-    cell = int(rng.uniform(0.6, 1.4) * DRAW_SIZE)
-    amount = rng.uniform(0.03, 0.12) * DRAW_SIZE
-    nx, ny = max(1, w // cell), max(1, h // cell)
-    xs = np.linspace(0, w, nx + 1)
-    ys = np.linspace(0, h, ny + 1)
-    jitter = rng.normal(0, amount, (ny + 1, nx + 1, 2))
-    jitter[[0, -1], :, 1] = 0  # keep the canvas edges in place so no ink leaves it
-    jitter[:, [0, -1], 0] = 0
-    src_x = np.clip(xs[None, :] + jitter[..., 0], 0, w)
-    src_y = np.clip(ys[:, None] + jitter[..., 1], 0, h)
-    mesh = []
-    for j in range(ny):
-        for i in range(nx):
-            box = (int(xs[i]), int(ys[j]), int(xs[i + 1]), int(ys[j + 1]))
-            quad = (
-                src_x[j, i], src_y[j, i],
-                src_x[j + 1, i], src_y[j + 1, i],
-                src_x[j + 1, i + 1], src_y[j + 1, i + 1],
-                src_x[j, i + 1], src_y[j, i + 1],
-            )  # fmt: skip
-            mesh.append((box, quad))
-    return coverage.transform((w, h), Image.Transform.MESH, mesh, Image.Resampling.BILINEAR)
+    cell = rng.uniform(0.6, 1.4) * DRAW_SIZE
+    return grid_distort(coverage, rng, cell, rng.uniform(0.03, 0.12) * DRAW_SIZE, fill=0)
 
 
 def _fit_height(

@@ -104,21 +104,37 @@ def fetch_fonts(
         raise HwrError(f"{folder}: cannot create font folder ({exc.strerror})") from None
     archives: dict[str, bytes] = {}
     installed: list[Path] = []
+    failures: list[str] = []
     for entry in entries:
         target = folder / f"{entry.name}.ttf"
         if target.is_file() and not force:
             installed.append(target)
             continue
-        if entry.url not in archives:
-            archive = _download(entry.url)
-            if sha256_bytes(archive) != entry.archive_sha256:
-                raise HwrError(f"{entry.url}: checksum mismatch, refusing to install it")
-            archives[entry.url] = archive
-        data = extract_member(archives[entry.url], entry.source, entry.member)
-        if sha256_bytes(data) != entry.sha256:
-            raise HwrError(f"{entry.name}: {entry.member} checksum mismatch, refusing it")
-        installed.append(to_truetype(data, target))
+        try:
+            installed.append(_install(entry, target, archives))
+        except HwrError as exc:  # one unreachable or changed archive must not cost the rest
+            failures.append(str(exc))
+            print(f"hwr: {exc}", file=sys.stderr)
+            continue
         print(f"hwr: installed {entry.name} ({entry.package} {entry.version})", file=sys.stderr)
     names = sorted(p.stem for p in installed)
     atomic_write_text(folder / INSTALLED_NAME, json.dumps(names, indent=1) + "\n")
+    if failures:
+        raise HwrError(
+            f"{len(failures)} of {len(entries)} fonts not installed (first: {failures[0]}); "
+            f"the {len(installed)} others are installed in {folder}"
+        )
     return installed
+
+
+def _install(entry: FontEntry, target: Path, archives: dict[str, bytes]) -> Path:
+    """Download (once per archive), verify and convert one font."""
+    if entry.url not in archives:
+        archive = _download(entry.url)
+        if sha256_bytes(archive) != entry.archive_sha256:
+            raise HwrError(f"{entry.url}: checksum mismatch, refusing to install it")
+        archives[entry.url] = archive
+    data = extract_member(archives[entry.url], entry.source, entry.member)
+    if sha256_bytes(data) != entry.sha256:
+        raise HwrError(f"{entry.name}: {entry.member} checksum mismatch, refusing it")
+    return to_truetype(data, target)
