@@ -6,7 +6,7 @@ DEMO := out/demo
 # torch 2.13.0 is the CPU build this project is developed and tested with.
 TORCH ?= torch==2.13.0
 
-.PHONY: setup demo test quality style bench bench-iam clean
+.PHONY: setup fonts demo test quality style bench bench-iam clean
 
 $(BIN)/hwr: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ $(BIN)/hwr: pyproject.toml
 	touch $(BIN)/hwr
 
 setup: $(BIN)/hwr
+
+# The handwriting fonts behind synthetic lines (npm and Debian registries; pinned and verified).
+fonts: setup
+	$(BIN)/hwr fonts fetch
 
 # The main job on the bundled model, no network and no IAM: train a tiny model for a minute on
 # synthetic lines, export the bundled model to every format, transcribe synthetic samples with

@@ -19,16 +19,37 @@ def synth_command(
     count: Annotated[int, typer.Option(min=1, help="Number of lines.")] = 8,
     seed: Annotated[int, typer.Option(help="Same seed, same lines.")] = 0,
     height: Annotated[int, typer.Option(min=16, help="Line height in pixels.")] = 64,
+    sheet: Annotated[
+        Path | None, typer.Option(help="Also write all lines stacked in one PNG, to look at.")
+    ] = None,
 ) -> None:
     from hwr_export.atomic import atomic_path, atomic_write_text
     from hwr_export.synthetic import SyntheticLines
 
     out.mkdir(parents=True, exist_ok=True)
     lines = SyntheticLines(count, seed=seed, height=height)
+    images = []
     for i in range(count):
         image, text = lines[i]
+        images.append(image)
         stem = out / f"line-{seed}-{i:04d}"
         with atomic_path(stem.with_suffix(".png")) as tmp:
             image.save(tmp, format="PNG")
         atomic_write_text(stem.with_suffix(".txt"), text + "\n")
-    typer.echo(f"wrote {count} lines to {out}")
+    if sheet is not None:
+        with atomic_path(sheet) as tmp:
+            contact_sheet(images).save(tmp, format="PNG")
+    typer.echo(f"wrote {count} lines to {out}" + (f" and {sheet}" if sheet else ""))
+
+
+def contact_sheet(images: list, gap: int = 6):
+    """Lines stacked top to bottom on a grey background."""
+    from PIL import Image
+
+    width = max(im.width for im in images)
+    canvas = Image.new("L", (width, sum(im.height + gap for im in images) - gap), 160)
+    y = 0
+    for image in images:
+        canvas.paste(image, (0, y))
+        y += image.height + gap
+    return canvas
