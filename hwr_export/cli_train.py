@@ -63,6 +63,9 @@ def train_command(
         bool, typer.Option(help="Skip unreadable items instead of stopping.")
     ] = False,
     threads: Annotated[int | None, typer.Option(help="Torch threads (default: all cores).")] = None,
+    device: Annotated[
+        str, typer.Option(help="cpu, cuda, or auto (CUDA when PyTorch sees a GPU).")
+    ] = "cpu",
     fresh_synthetic: Annotated[
         bool, typer.Option(help="Synthetic --data: draw new lines every epoch (pre-training).")
     ] = False,
@@ -86,7 +89,7 @@ def train_command(
         skip_bad=skip_bad,
         fresh_synthetic=fresh_synthetic,
     )
-    progress = train(cfg, out, resume=resume, threads=threads)
+    progress = train(cfg, out, resume=resume, threads=threads, device=device)
     best = min(progress.history, key=lambda r: r["val_cer"])
     typer.echo(
         f"best: epoch {best['epoch']} CER {best['val_cer']:.2%} WER {best['val_wer']:.2%} "

@@ -73,9 +73,18 @@ class TrainConfig:
 
 
 def train(
-    cfg: TrainConfig, out: Path, resume: bool = False, threads: int | None = None
+    cfg: TrainConfig,
+    out: Path,
+    resume: bool = False,
+    threads: int | None = None,
+    device: str = "cpu",
 ) -> Progress:
+    """Train ``cfg`` into ``out``. ``device``: "cpu", "cuda" or "auto" (CUDA when present).
+
+    The device is not part of the run's configuration: a run may resume on another machine.
+    """
     torch.set_num_threads(threads or os.cpu_count() or 1)
+    dev = training_device(device)
     out = Path(out)
     state: dict[str, Any] | None = None
     if resume:
@@ -95,10 +104,11 @@ def train(
         open_lines(val_spec, cfg.val_split, cfg.val_limit), contract, cfg.skip_bad
     )
     print(
-        f"hwr: {len(train_data)} training lines, {len(val_data)} validation lines", file=sys.stderr
+        f"hwr: {len(train_data)} training lines, {len(val_data)} validation lines, on {dev}",
+        file=sys.stderr,
     )
 
-    model = _initial_model(cfg, config)
+    model = _initial_model(cfg, config).to(dev)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(len(train_data) / cfg.batch_size)
     scheduler = _scheduler(cfg, optimizer, steps_per_epoch)
@@ -136,7 +146,7 @@ def train(
             rng = _rng(cfg.seed, progress.epoch, progress.batch)
             torch.manual_seed(cfg.seed * 1_000_003 + progress.step)
             _plateau_warmup(cfg, optimizer, progress.step)
-            loss = _train_step(model, optimizer, ctc, cfg, train_data, ids, contract, rng)
+            loss = _train_step(model, optimizer, ctc, cfg, train_data, ids, contract, rng, dev)
             if cfg.schedule == "cosine":
                 scheduler.step()
             losses.append(loss)
@@ -192,9 +202,20 @@ def _training_lines(cfg: TrainConfig, contract: ModelContract, epoch: int) -> Pr
     return prepare_lines(samples, contract, cfg.skip_bad)
 
 
-def _train_step(model, optimizer, ctc, cfg, data, ids, contract, rng) -> float:
+def training_device(name: str) -> torch.device:
+    """The device to train on; asking for CUDA where there is none is an error, never a fallback."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise HwrError("--device cuda: no CUDA GPU is available to PyTorch here")
+    if name not in ("cpu", "cuda"):
+        raise HwrError(f"unknown device {name!r}; use cpu, cuda or auto")
+    return torch.device(name)
+
+
+def _train_step(model, optimizer, ctc, cfg, data, ids, contract, rng, device) -> float:
     images, targets, lengths = training_batch(data, ids, contract, rng, cfg.augment)
-    logits, aux = model.forward_train(images)
+    logits, aux = model.forward_train(images.to(device))
     loss = _ctc_loss(ctc, logits, targets, lengths)
     if aux is not None and cfg.aux_weight > 0:
         loss = loss + cfg.aux_weight * _ctc_loss(ctc, aux, targets, lengths)
@@ -207,8 +228,9 @@ def _train_step(model, optimizer, ctc, cfg, data, ids, contract, rng) -> float:
 
 def _ctc_loss(ctc: nn.CTCLoss, logits: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor):
     # Every frame, padding included, takes part: the model learns to emit blank on padding, so a
-    # padded batch at inference decodes like a single line.
-    log_probs = logits.log_softmax(2).transpose(0, 1)
+    # padded batch at inference decodes like a single line. Targets stay on the CPU: CTC on CUDA
+    # accepts them there and then uses its deterministic native kernel rather than cuDNN's.
+    log_probs = logits.float().log_softmax(2).transpose(0, 1)
     frames = torch.full((logits.shape[0],), logits.shape[1], dtype=torch.long)
     return ctc(log_probs, targets, frames, lengths)
 
@@ -218,12 +240,13 @@ def evaluate(
     model: CRNN, data: PreparedLines, contract: ModelContract, batch_size: int, ctc: nn.CTCLoss
 ) -> dict[str, float]:
     model.eval()
+    device = next(model.parameters()).device
     order = np.argsort(data.widths, kind="stable")
     hyps: dict[int, str] = {}
     losses = []
     for start in range(0, len(order), batch_size):
         ids = order[start : start + batch_size].tolist()
-        logits = model(collate([data.images[i] for i in ids], contract))
+        logits = model(collate([data.images[i] for i in ids], contract).to(device)).cpu()
         targets, lengths = data.targets(ids)
         losses.append(float(_ctc_loss(ctc, logits, targets, lengths)) * len(ids))
         for i, row in zip(ids, logits.numpy(), strict=False):

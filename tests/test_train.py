@@ -111,3 +111,25 @@ def test_cli_bad_data_is_one_line_without_traceback(tmp_path):
     )
     assert result.exit_code == 1
     assert "data not found" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error where there is no GPU")
+def test_cuda_asked_without_a_gpu_is_an_error_not_a_fallback(tmp_path):
+    with pytest.raises(HwrError, match="no CUDA GPU"):
+        train(_config(epochs=1), tmp_path, threads=1, device="cuda")
+    assert not (tmp_path / "last_state.pt").exists()
+
+
+def test_auto_device_trains_where_torch_can(tmp_path):
+    progress = train(_config(epochs=1), tmp_path, threads=1, device="auto")
+    assert progress.epoch == 1 and (tmp_path / "best.safetensors").is_file()
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_training_on_cuda_resumes_on_cpu(tmp_path):
+    train(_config(epochs=1), tmp_path, threads=1, device="cuda")
+    progress = train(_config(epochs=2), tmp_path, resume=True, threads=1, device="cpu")
+    assert progress.epoch == 2
+    losses = [r["train_loss"] for r in progress.history]
+    assert all(loss == loss for loss in losses)  # finite on both devices
