@@ -47,7 +47,10 @@ def _draw_words(text: str, font_path: str, rng: np.random.Generator) -> Image.Im
     slant_jitter, size_jitter = rng.uniform(0, 0.12), rng.uniform(0, 0.12)
     baseline_jitter = rng.uniform(0, 0.06) * size
     width_scale = rng.uniform(0.8, 1.2)
-    gap = rng.uniform(0.3, 0.6) * size
+    gap = rng.uniform(0.2, 0.5) * size
+    # Many hands space their letters more loosely than a font does (and break its joins): then
+    # a gap between letters must not read as a word gap.
+    tracking = rng.uniform(0.02, 0.14) * size if rng.random() < 0.5 else 0.0
     space = _font(font_path, size).getlength(" ") or 0.3 * size
     canvas_h = 3 * size
     base = 2 * size
@@ -58,12 +61,10 @@ def _draw_words(text: str, font_path: str, rng: np.random.Generator) -> Image.Im
             continue
         word_size = max(8, round(size * (1 + rng.uniform(-1, 1) * size_jitter)))
         font = _font(font_path, word_size)
-        w = math.ceil(font.getlength(word)) + word_size
+        w = math.ceil(font.getlength(word) + tracking * len(word)) + word_size
         image = Image.new("L", (w, canvas_h), 0)
         dy = rng.normal(0, baseline_jitter) if baseline_jitter > 0 else 0.0
-        ImageDraw.Draw(image).text(
-            (word_size // 2, base + dy), word, fill=255, font=font, anchor="ls"
-        )
+        _draw_word(ImageDraw.Draw(image), word, font, (word_size // 2, base + dy), tracking)
         slant = line_slant + rng.normal(0, slant_jitter)
         stretch = width_scale * rng.uniform(0.92, 1.08)
         image = _shear_stretch(image, slant, stretch, base)
@@ -79,6 +80,23 @@ def _draw_words(text: str, font_path: str, rng: np.random.Generator) -> Image.Im
         line.paste(piece, (x, 0), piece)
         x += piece.width + int(gap * rng.uniform(0.6, 1.5))
     return line
+
+
+def _draw_word(
+    draw: ImageDraw.ImageDraw,
+    word: str,
+    font: ImageFont.FreeTypeFont,
+    origin: tuple[float, float],
+    tracking: float,
+) -> None:
+    """The word as the font shapes it, or letter by letter with ``tracking`` px between."""
+    if tracking <= 0:
+        draw.text(origin, word, fill=255, font=font, anchor="ls")
+        return
+    x, y = origin
+    for char in word:
+        draw.text((x, y), char, fill=255, font=font, anchor="ls")
+        x += font.getlength(char) + tracking
 
 
 def _shear_stretch(image: Image.Image, slant: float, stretch: float, base: float) -> Image.Image:
