@@ -22,8 +22,8 @@ from torch import nn  # noqa: E402
 
 from hwr_export.atomic import atomic_write_text  # noqa: E402
 from hwr_export.bench.machine import machine_info, machine_slug  # noqa: E402
-from hwr_export.model import CRNN  # noqa: E402
-from hwr_export.presets import get_preset, preset_names  # noqa: E402
+from hwr_export.model.crnn import CRNN  # noqa: E402
+from hwr_export.model.presets import get_preset, preset_names  # noqa: E402
 
 MEAN_IAM_WIDTH_AT_64 = 850
 BATCH = 16

@@ -1,6 +1,8 @@
 """Torch-free inference for hwr models: preprocessing, runtimes, decoding.
 
-Importing this package must never import torch; the PyTorch adapters import it lazily.
+Importing this package must never import torch, and nothing here imports the training package:
+the PyTorch and TorchScript adapters live with the torch code and plug in through the
+``hwr.runtimes`` entry points (``runtimes.plugins``).
 """
 
 from runtimes.contract import IAM_CHARSET, REFERENCE_CHARSET, ModelContract
@@ -17,13 +19,11 @@ __all__ = [
 ]
 
 # The inference pipeline, loaded on first use (PEP 562) so that importing the contract or the
-# errors stays free of numpy and Pillow; torch is only ever imported by torch_runtime.
+# errors stays free of numpy and Pillow.
 _LAZY_EXPORTS = {
     "Recognizer": "runtimes.recognizer",
     "Runtime": "runtimes.base",
     "OrtRuntime": "runtimes.ort_runtime",
-    "TorchRuntime": "runtimes.torch_runtime",
-    "TorchScriptRuntime": "runtimes.torch_runtime",
     "Prediction": "runtimes.decode",
     "Lexicon": "runtimes.decode",
     "greedy_decode": "runtimes.decode",

@@ -1,7 +1,7 @@
 """Images to model input: read any Pillow image, grayscale, resize to the model height, normalize.
 
 Numpy and Pillow only, shared by every runtime, so that a line is fed to PyTorch and ONNX Runtime
-exactly the same way. The steps match training (``hwr_export.line_data``): 8-bit grayscale,
+exactly the same way. The steps match training (the line batches of ``hwr train``): 8-bit grayscale,
 bilinear resize to ``contract.input_height`` keeping the aspect ratio, ``(x/255 - mean)/std``.
 """
 

@@ -4,7 +4,8 @@
     [pred] = rec.transcribe(["line.png"])
     pred.text, pred.confidence
 
-Torch is imported only when a torch or TorchScript model is loaded.
+The runtime is picked by file type; the PyTorch and TorchScript ones are plugins
+(``runtimes.plugins``), so torch is imported only when a torch or TorchScript model is loaded.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from runtimes.batching import run_batched
 from runtimes.contract import ModelContract
 from runtimes.decode import Lexicon, Prediction, decode
 from runtimes.errors import HwrError, ImageError
+from runtimes.plugins import runtime_factory
 from runtimes.preprocess import ImageLike, load_image, to_model_input
 
 SUFFIX_RUNTIME = {
@@ -56,15 +58,8 @@ def open_runtime(
     path: str | Path, runtime: str | None = None, device: str = "cpu", threads: int | None = None
 ) -> Runtime:
     path = Path(path)
-    name = runtime_for(path, runtime)
-    if name == "onnx":
-        from runtimes.ort_runtime import OrtRuntime
-
-        return OrtRuntime(path, device=device, threads=threads)
-    from runtimes.torch_runtime import TorchRuntime, TorchScriptRuntime
-
-    cls = TorchRuntime if name == "torch" else TorchScriptRuntime
-    return cls(path, device=device, threads=threads)
+    factory = runtime_factory(runtime_for(path, runtime), path)
+    return factory(path, device=device, threads=threads)
 
 
 class Recognizer:

@@ -12,7 +12,7 @@ def no_user_fonts(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[None]:
     """Tests see an empty font cache, as CI does, whatever the developer's machine has."""
-    from hwr_export import synthetic
+    from hwr_export.data import synthetic
     from hwr_export.data.fonts.catalog import warn_no_fonts_once
 
     find_fonts = synthetic.find_handwriting_fonts  # a test may monkeypatch the module attribute

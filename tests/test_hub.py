@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 
 from hwr_export import hub
 from hwr_export.cli import app
-from hwr_export.model_source import resolve_model
+from hwr_export.model.source import resolve_model
 from runtimes.errors import HwrError
 
 

@@ -114,7 +114,7 @@ def format_path(checkpoint: Path, folder: Path, name: str) -> Path:
 
 
 def _export_one(checkpoint: Path, folder: Path, name: str, calibration: str | None) -> None:
-    from hwr_export.cli_export import export_all
+    from hwr_export.export.pipeline import export_all
 
     option = FORMATS[name].export_option
     export_all(

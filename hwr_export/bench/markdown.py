@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hwr_export.bench.report import PUBLISHED_REFERENCE, speedup_sentences, table_rows
+from hwr_export.bench.table import PUBLISHED_REFERENCE, speedup_sentences, table_rows
 
 
 def _table(header: list[str], body: list[list[str]]) -> list[str]:

@@ -31,7 +31,7 @@ DEFAULT_REFERENCE_LINES = 20
 
 def mean_multiply_adds(config: Any, contract: Any, images: Sequence[Image.Image]) -> float:
     """Multiply-adds of one forward pass, averaged over the lines at their model-input width."""
-    from hwr_export.model import multiply_adds
+    from hwr_export.model.crnn import multiply_adds
 
     widths = [to_model_input(image, contract).shape[1] for image in images]
     return sum(multiply_adds(config, w) for w in widths) / max(len(widths), 1)
@@ -68,9 +68,9 @@ def measure_reference(
     """Time the reference replica and ``compared`` ({format: (runtime, path)}) on ``images``."""
     import torch
 
-    from hwr_export.checkpoint import contract_for, save_checkpoint
-    from hwr_export.model import CRNN, count_parameters
-    from hwr_export.presets import get_preset
+    from hwr_export.model.checkpoint import contract_for, save_checkpoint
+    from hwr_export.model.crnn import CRNN, count_parameters
+    from hwr_export.model.presets import get_preset
     from runtimes.recognizer import Recognizer
 
     config = get_preset(REFERENCE_PRESET)

@@ -21,7 +21,7 @@ from hwr_export.bench.reference import (
     mean_multiply_adds,
     measure_reference,
 )
-from hwr_export.bench.report import PUBLISHED_REFERENCE
+from hwr_export.bench.table import PUBLISHED_REFERENCE
 from runtimes.errors import HwrError, RuntimeUnavailableError
 
 SCHEMA = "hwr-bench/1"
@@ -71,7 +71,7 @@ def require_device(device: str, formats: list[str]) -> None:
 
 
 def _load_lines(config: BenchConfig) -> tuple[list[Any], list[str], list[str]]:
-    from hwr_export.datasets import open_lines
+    from hwr_export.data.sources import open_lines
 
     samples = open_lines(config.data, split=config.split, limit=config.limit)
     images = [s.image for s in samples]  # decoded once, outside every timed region
@@ -104,9 +104,9 @@ def _format_row(m: Measurement, original: Measurement, references: list[str], ma
 
 def run_bench(config: BenchConfig) -> dict[str, Any]:
     from hwr_export import __version__
-    from hwr_export.checkpoint import is_checkpoint, read_checkpoint_metadata
-    from hwr_export.model import CRNN, count_parameters
-    from hwr_export.model_source import resolve_model
+    from hwr_export.model.checkpoint import is_checkpoint, read_checkpoint_metadata
+    from hwr_export.model.crnn import CRNN, count_parameters
+    from hwr_export.model.source import resolve_model
 
     require_device(config.device, config.formats)
     checkpoint = resolve_model(config.model)

@@ -1,16 +1,9 @@
-"""Re-run a recorded benchmark spec (benchmarks/specs/*.json) exactly as it was specified.
-
-    python -m hwr_export.bench.spec benchmarks/specs/cpu-iam-validation.json [MORE ARGS]
-
-A spec is a JSON object whose ``argv`` holds the `hwr` arguments; anything after the spec file
-is appended (a checkpoint path, ``--limit 20``, ``--threads 2`` ...). Run it from the repository
-root: the data and result paths in the specs are relative to it.
-"""
+"""Recorded benchmark specs (benchmarks/specs/*.json): a JSON object whose ``argv`` holds the
+`hwr` arguments. ``hwr_export.cli.spec`` runs one through the command line."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from runtimes.errors import HwrError
@@ -30,21 +23,3 @@ def spec_argv(path: Path) -> list[str]:
     if argv[0] not in ("bench", "parity"):
         raise HwrError(f"{path}: spec runs {argv[0]!r}; only bench and parity specs are allowed")
     return argv
-
-
-def main(args: list[str] | None = None) -> None:
-    args = sys.argv[1:] if args is None else args
-    if not args:
-        sys.exit("usage: python -m hwr_export.bench.spec SPEC.json [more hwr arguments]")
-    try:
-        argv = spec_argv(Path(args[0])) + args[1:]
-    except HwrError as exc:
-        sys.exit(f"hwr: error: {exc}")
-    from hwr_export.cli import app
-
-    print("hwr " + " ".join(argv), file=sys.stderr)
-    app(argv)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,16 +1,19 @@
-"""The `hwr` command line. Each command lives in its own module; heavy imports stay inside them."""
+"""The `hwr` command line. Each command lives in its own module; heavy imports stay inside them.
+
+``hwr`` and ``python -m hwr_export.cli`` both run ``main``.
+"""
 
 from __future__ import annotations
 
 import typer
 
-from hwr_export.cli_bench import bench_command, parity_command
-from hwr_export.cli_data import synth_command
-from hwr_export.cli_export import export_command
-from hwr_export.cli_fonts import fonts_app
-from hwr_export.cli_hub import push_command
-from hwr_export.cli_train import models_command, train_command
-from hwr_export.cli_transcribe import transcribe_command
+from hwr_export.cli.bench import bench_command, parity_command
+from hwr_export.cli.data import synth_command
+from hwr_export.cli.export import export_command
+from hwr_export.cli.fonts import fonts_app
+from hwr_export.cli.hub import push_command
+from hwr_export.cli.train import models_command, train_command
+from hwr_export.cli.transcribe import transcribe_command
 
 app = typer.Typer(
     name="hwr",
@@ -36,7 +39,3 @@ app.add_typer(fonts_app, name="fonts")
 
 def main() -> None:
     app()
-
-
-if __name__ == "__main__":
-    main()

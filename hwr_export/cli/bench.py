@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from hwr_export.bench.gate import Thresholds  # light: no torch, no onnxruntime
-from hwr_export.cli_common import user_errors
+from hwr_export.cli.common import user_errors
 
 PARITY_DEFAULT_LIMIT = 50
 

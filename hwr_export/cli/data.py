@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from hwr_export.cli_common import user_errors
+from hwr_export.cli.common import user_errors
 
 
 @user_errors
@@ -24,7 +24,7 @@ def synth_command(
     ] = None,
 ) -> None:
     from hwr_export.atomic import atomic_path, atomic_write_text
-    from hwr_export.synthetic import SyntheticLines
+    from hwr_export.data.synthetic import SyntheticLines
 
     out.mkdir(parents=True, exist_ok=True)
     lines = SyntheticLines(count, seed=seed, height=height)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from hwr_export.cli_common import user_errors
+from hwr_export.cli.common import user_errors
 
 fonts_app = typer.Typer(
     help="Handwriting fonts for synthetic lines (pinned, verified, installed per user).",

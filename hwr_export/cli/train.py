@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from hwr_export.cli_common import user_errors
+from hwr_export.cli.common import user_errors
 
 
 class Schedule(str, Enum):
@@ -18,8 +18,8 @@ class Schedule(str, Enum):
 
 @user_errors
 def models_command() -> None:
-    from hwr_export.model import CRNN, count_parameters, multiply_adds
-    from hwr_export.presets import get_preset, preset_names
+    from hwr_export.model.crnn import CRNN, count_parameters, multiply_adds
+    from hwr_export.model.presets import get_preset, preset_names
 
     typer.echo(f"{'preset':<8} {'height':>6} {'params':>11} {'GMAC/1000px':>12}  description")
     for name in preset_names():
@@ -70,7 +70,7 @@ def train_command(
         bool, typer.Option(help="Synthetic --data: draw new lines every epoch (pre-training).")
     ] = False,
 ) -> None:
-    from hwr_export.train import TrainConfig, train
+    from hwr_export.train.loop import TrainConfig, train
 
     cfg = TrainConfig(
         data=data,

@@ -19,7 +19,7 @@ from typing import Annotated, TextIO
 
 import typer
 
-from hwr_export.cli_common import fail, user_errors
+from hwr_export.cli.common import fail, user_errors
 from runtimes.errors import HwrError
 from runtimes.preprocess import IMAGE_SUFFIXES
 from runtimes.recognizer import SUFFIX_RUNTIME
@@ -120,7 +120,7 @@ def transcribe_command(
 ) -> None:
     from tqdm import tqdm
 
-    from hwr_export.model_source import resolve_model
+    from hwr_export.model.source import resolve_model
     from runtimes.recognizer import Recognizer
 
     model_arg = inputs[0] if inputs and is_model_argument(inputs[0]) else None

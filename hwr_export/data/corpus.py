@@ -56,7 +56,7 @@ don't it's can't won't I'm that's didn't isn't he's there's you're we'll
 NAMES = """London Paris Europe Africa Mr Mrs Dr John Mary Smith Brown Kennedy Sunday Monday May
 """.split()  # noqa: SIM905
 
-WORD_LIST = Path(__file__).parent / "data" / "text" / "words-en.tsv"
+WORD_LIST = Path(__file__).parent / "text" / "words-en.tsv"
 FREQUENCY_POWER = 0.5  # flatten Zipf: rare words show up often enough to be learned
 FREQUENT_SHARE = 0.85  # tokens from the frequency list; the rest from WORDS above
 

@@ -17,7 +17,7 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from hwr_export.augment import grid_distort
+from hwr_export.data.augment import grid_distort
 
 DRAW_SIZE = 64  # font size the words are drawn at, before the line is scaled to its height
 PITCH_RANGE = (13.0, 24.0)  # px per character at 64 px height, the range of IAM hands

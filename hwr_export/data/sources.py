@@ -67,7 +67,7 @@ def open_lines(
 
 
 def _synthetic(spec: str, split: str, limit: int | None, draw: int = 0) -> list[LineSample]:
-    from hwr_export.synthetic import SyntheticLines
+    from hwr_export.data.synthetic import SyntheticLines
 
     _, _, count_text = spec.partition(":")
     try:

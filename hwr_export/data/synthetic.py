@@ -24,7 +24,7 @@ import numpy as np
 from HersheyFonts import HersheyFonts
 from PIL import Image, ImageDraw, ImageFilter
 
-from hwr_export.corpus import EnglishLines
+from hwr_export.data.corpus import EnglishLines
 from hwr_export.data.fonts.catalog import installed_fonts, warn_no_fonts_once
 from hwr_export.data.handwriting import render_font_line
 from runtimes.contract import IAM_CHARSET

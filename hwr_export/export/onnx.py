@@ -6,7 +6,7 @@ preprocess and decode without any side file.
 
 We use the TorchScript-based exporter (``dynamo=False``): the dynamo exporter has been seen to
 freeze the time dimension of bidirectional LSTMs, and the multi-width check in
-``hwr_export.verify`` is what proves the dynamic axes really are dynamic.
+``hwr_export.export.verify`` is what proves the dynamic axes really are dynamic.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from hwr_export.atomic import atomic_path
-from hwr_export.model import CRNN
+from hwr_export.model.crnn import CRNN
 from runtimes.contract import ModelContract
 from runtimes.errors import HwrError
 

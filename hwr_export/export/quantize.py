@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from hwr_export.atomic import atomic_path
-from hwr_export.export_onnx import INPUT_NAME, read_contract, set_metadata
+from hwr_export.export.onnx import INPUT_NAME, read_contract, set_metadata
 from runtimes.contract import ModelContract
 from runtimes.errors import HwrError
 from runtimes.preprocess import make_batch, to_model_input
@@ -48,7 +48,7 @@ def line_batches(
 ) -> list[np.ndarray]:
     """Lines from a data spec (first split that exists), preprocessed like every runtime does,
     grouped by width so each batch is mostly ink, not padding, at its natural width."""
-    from hwr_export.datasets import open_lines
+    from hwr_export.data.sources import open_lines
 
     samples = None
     for split in splits:

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from hwr_export.atomic import atomic_path
-from hwr_export.model import CRNN
+from hwr_export.model.crnn import CRNN
 from runtimes.contract import METADATA_KEY, ModelContract
 from runtimes.errors import HwrError
 

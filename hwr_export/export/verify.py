@@ -92,13 +92,13 @@ def memoized(run: RunFn) -> RunFn:
 
 def reference_runner(model: object, contract: ModelContract) -> RunFn:
     """The eager PyTorch model, the original every export is compared with."""
-    from runtimes.torch_runtime import TorchRuntime
+    from hwr_export.model.torch_runtime import TorchRuntime
 
     return TorchRuntime.from_model(model, contract).run
 
 
 def torchscript_runner(path: Path) -> RunFn:
-    from runtimes.torch_runtime import TorchScriptRuntime
+    from hwr_export.model.torch_runtime import TorchScriptRuntime
 
     return TorchScriptRuntime(path).run
 

@@ -11,8 +11,8 @@ from safetensors.torch import load_file, save_file
 
 from hwr_export import __version__
 from hwr_export.atomic import atomic_path
-from hwr_export.model import CRNN
-from hwr_export.presets import CRNNConfig
+from hwr_export.model.crnn import CRNN
+from hwr_export.model.presets import CRNNConfig
 from runtimes.contract import METADATA_KEY, ModelContract
 from runtimes.errors import HwrError, ModelContractError
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from hwr_export.presets import CRNNConfig
+from hwr_export.model.presets import CRNNConfig
 
 
 class CRNN(nn.Module):

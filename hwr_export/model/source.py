@@ -6,7 +6,7 @@ from pathlib import Path
 
 from runtimes.errors import HwrError
 
-PRETRAINED_DIR = Path(__file__).parent / "pretrained"
+PRETRAINED_DIR = Path(__file__).parents[1] / "pretrained"
 DEFAULT_MODEL_NAME = "hwr-small-iam.safetensors"
 HF_PREFIX = "hf://"
 

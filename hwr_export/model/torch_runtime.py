@@ -1,7 +1,8 @@
 """PyTorch adapters: the eager model from a .safetensors checkpoint, and TorchScript exports.
 
-The only module of ``runtimes`` that touches torch, and only inside functions, so that
-``import runtimes`` stays light and works where torch is not installed.
+They implement ``runtimes.base.Runtime`` and plug into the torch-free core as the ``torch`` and
+``torchscript`` runtimes through the ``hwr.runtimes`` entry points (pyproject.toml). torch is
+imported only inside functions, so a missing torch is a one-line error, not a traceback.
 """
 
 from __future__ import annotations
@@ -16,10 +17,19 @@ from runtimes.contract import ModelContract
 from runtimes.errors import HwrError, RuntimeUnavailableError
 
 
-def _torch_device(device: str, source: str) -> Any:
-    import torch
+def _import_torch(source: str) -> Any:
+    try:
+        import torch
+    except ImportError:
+        raise RuntimeUnavailableError(
+            f"{source}: this model needs PyTorch, which is not installed (pip install torch)"
+        ) from None
+    return torch
 
+
+def _torch_device(device: str, source: str) -> Any:
     check_device(device, source)
+    torch = _import_torch(source)
     if device == "cuda" and not torch.cuda.is_available():
         raise RuntimeUnavailableError(
             f"{source}: CUDA was requested but torch.cuda.is_available() is False "
@@ -54,11 +64,11 @@ class TorchRuntime(_TorchModule):
     name = "torch"
 
     def __init__(self, path: str | Path, device: str = "cpu", threads: int | None = None) -> None:
-        from hwr_export.checkpoint import load_checkpoint
-
-        _set_threads(threads)
         self.path = Path(path)
-        _torch_device(device, str(self.path))  # fail on CUDA before reading weights
+        _torch_device(device, str(self.path))  # fail on CUDA or no torch before reading weights
+        _set_threads(threads, str(self.path))
+        from hwr_export.model.checkpoint import load_checkpoint
+
         model, contract = load_checkpoint(self.path)
         super().__init__(model, contract, device, str(self.path))
 
@@ -77,20 +87,18 @@ class TorchScriptRuntime(_TorchModule):
     name = "torchscript"
 
     def __init__(self, path: str | Path, device: str = "cpu", threads: int | None = None) -> None:
-        from hwr_export.export_torchscript import load_torchscript
-
-        _set_threads(threads)
         self.path = Path(path)
         _torch_device(device, str(self.path))
+        _set_threads(threads, str(self.path))
+        from hwr_export.export.torchscript import load_torchscript
+
         module, contract = load_torchscript(self.path)
         super().__init__(module, contract, device, str(self.path))
 
 
-def _set_threads(threads: int | None) -> None:
+def _set_threads(threads: int | None, source: str) -> None:
     if threads is None:
         return
-    import torch
-
     if threads < 1:
         raise HwrError(f"threads must be at least 1, got {threads}")
-    torch.set_num_threads(threads)
+    _import_torch(source).set_num_threads(threads)

@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from hwr_export.augment import augment_line
-from hwr_export.datasets import LineSample
+from hwr_export.data.augment import augment_line
+from hwr_export.data.sources import LineSample
 from runtimes.contract import ModelContract
 from runtimes.errors import HwrError
 from runtimes.preprocess import make_batch, resized_width, to_model_input

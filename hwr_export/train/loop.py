@@ -21,18 +21,18 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from hwr_export.checkpoint import contract_for, load_checkpoint, save_checkpoint
-from hwr_export.datasets import open_lines
-from hwr_export.line_data import (
+from hwr_export.data.sources import open_lines
+from hwr_export.model.checkpoint import contract_for, load_checkpoint, save_checkpoint
+from hwr_export.model.crnn import CRNN
+from hwr_export.model.presets import get_preset
+from hwr_export.train.batches import (
     PreparedLines,
     bucket_batches,
     collate,
     prepare_lines,
     training_batch,
 )
-from hwr_export.model import CRNN
-from hwr_export.presets import get_preset
-from hwr_export.train_state import (
+from hwr_export.train.state import (
     BEST_NAME,
     STATE_NAME,
     Progress,

@@ -15,8 +15,8 @@ from typing import Any
 import torch
 
 from hwr_export.atomic import atomic_path, atomic_write_text
-from hwr_export.checkpoint import save_checkpoint
-from hwr_export.model import CRNN
+from hwr_export.model.checkpoint import save_checkpoint
+from hwr_export.model.crnn import CRNN
 from runtimes.errors import HwrError
 
 STATE_NAME = "last_state.pt"

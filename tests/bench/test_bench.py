@@ -30,9 +30,9 @@ def _one_thread() -> None:
 
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from hwr_export.checkpoint import save_checkpoint
-    from hwr_export.model import CRNN
-    from hwr_export.presets import get_preset
+    from hwr_export.model.checkpoint import save_checkpoint
+    from hwr_export.model.crnn import CRNN
+    from hwr_export.model.presets import get_preset
 
     torch.manual_seed(3)
     model = CRNN(get_preset("tiny")).eval()
@@ -89,7 +89,9 @@ def test_bench_writes_json_markdown_and_png(
     assert ref["preset"] == "seed" and ref["lines"] == 1
     assert "random" in ref["weights"] and "cer" not in ref  # timing only, never accuracy
     assert ref["multiply_adds_per_line"] > 10 * torch_row["multiply_adds_per_line"]
-    assert ref["speedup"][0]["format"] == "torch" and len(ref["speedup"]) <= 2
+    # torch and fp32 ONNX always, plus the fastest format when it is neither (timing decides).
+    compared = [s["format"] for s in ref["speedup"]]
+    assert compared[:2] == ["torch", "onnx"] and compared[2:] in ([], ["onnx-int8"])
     assert all(s["ratio"] > 0 and s["ours_p50_ms"] > 0 for s in ref["speedup"])
     assert report["machine"]["device"] == "cpu"
     assert report["parity"]["checked"] is False
@@ -247,7 +249,7 @@ def test_a_format_that_cannot_load_fails_the_gate(tiny_checkpoint: Path, tmp_pat
     assert "torchscript  error:" in result.stdout  # the table still shows the other formats
 
 
-SPECS = sorted((Path(__file__).parent.parent / "benchmarks" / "specs").glob("*.json"))
+SPECS = sorted((Path(__file__).parents[2] / "benchmarks" / "specs").glob("*.json"))
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[s.stem for s in SPECS])

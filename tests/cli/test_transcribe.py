@@ -10,12 +10,12 @@ import torch
 from PIL import Image, ImageDraw
 from typer.testing import CliRunner
 
-import hwr_export.model_source as model_source
-from hwr_export.checkpoint import contract_for, save_checkpoint
+import hwr_export.model.source as model_source
 from hwr_export.cli import app
-from hwr_export.export_onnx import export_onnx
-from hwr_export.model import CRNN
-from hwr_export.presets import get_preset
+from hwr_export.export.onnx import export_onnx
+from hwr_export.model.checkpoint import contract_for, save_checkpoint
+from hwr_export.model.crnn import CRNN
+from hwr_export.model.presets import get_preset
 from runtimes.decode import WORD
 
 runner = CliRunner()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from hwr_export.augment import augment_line, grid_distort
+from hwr_export.data.augment import augment_line, grid_distort
 
 
 def line_image(width: int = 300, height: int = 64) -> Image.Image:

@@ -11,7 +11,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from hwr_export import synthetic
+from hwr_export.data import synthetic
 from hwr_export.data.fonts.catalog import (
     FontEntry,
     installed_fonts,

@@ -5,11 +5,11 @@ import json
 import pytest
 from PIL import Image
 
-from hwr_export import datasets
-from hwr_export.checkpoint import contract_for
-from hwr_export.datasets import open_lines
-from hwr_export.line_data import prepare_lines
-from hwr_export.presets import get_preset
+from hwr_export.data import sources
+from hwr_export.data.sources import open_lines
+from hwr_export.model.checkpoint import contract_for
+from hwr_export.model.presets import get_preset
+from hwr_export.train.batches import prepare_lines
 from runtimes.errors import HwrError
 
 CONTRACT = contract_for(get_preset("tiny"))
@@ -133,4 +133,4 @@ def test_lines_are_resized_to_model_height(tmp_path):
     _imagefolder(tmp_path / "train", [("a.png", "abc")])
     data = prepare_lines(open_lines(str(tmp_path), "train"), CONTRACT)
     assert data.images[0].size == (96, 32)
-    assert datasets.SPLIT_SEEDS["train"] != datasets.SPLIT_SEEDS["validation"]
+    assert sources.SPLIT_SEEDS["train"] != sources.SPLIT_SEEDS["validation"]

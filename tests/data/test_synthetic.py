@@ -8,9 +8,9 @@ import matplotlib
 import numpy as np
 import pytest
 
-from hwr_export import synthetic
-from hwr_export.corpus import NAMES, WORDS, EnglishLines, frequent_words
-from hwr_export.synthetic import SyntheticLines, render_line
+from hwr_export.data import synthetic
+from hwr_export.data.corpus import NAMES, WORDS, EnglishLines, frequent_words
+from hwr_export.data.synthetic import SyntheticLines, render_line
 from runtimes.contract import IAM_CHARSET, REFERENCE_CHARSET
 from runtimes.errors import HwrError
 

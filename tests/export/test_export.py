@@ -10,13 +10,10 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from hwr_export.checkpoint import contract_for, save_checkpoint
 from hwr_export.cli import app
-from hwr_export.export_onnx import export_onnx, export_ort, read_contract
-from hwr_export.export_torchscript import export_torchscript, load_torchscript
-from hwr_export.model import CRNN
-from hwr_export.presets import get_preset
-from hwr_export.verify import (
+from hwr_export.export.onnx import export_onnx, export_ort, read_contract
+from hwr_export.export.torchscript import export_torchscript, load_torchscript
+from hwr_export.export.verify import (
     VERIFY_WIDTHS,
     onnx_runner,
     probe_batches,
@@ -24,6 +21,9 @@ from hwr_export.verify import (
     torchscript_runner,
     verify_exact,
 )
+from hwr_export.model.checkpoint import contract_for, save_checkpoint
+from hwr_export.model.crnn import CRNN
+from hwr_export.model.presets import get_preset
 from runtimes.errors import HwrError, ModelContractError
 from runtimes.ort_runtime import OrtRuntime
 

@@ -9,13 +9,24 @@ import onnx
 import pytest
 import torch
 
-from hwr_export.checkpoint import contract_for, save_checkpoint
-from hwr_export.cli_export import export_all
-from hwr_export.export_onnx import export_onnx, read_contract
-from hwr_export.model import CRNN
-from hwr_export.presets import get_preset
-from hwr_export.quantize import calibration_batches, check_fp16_structure, export_fp16, export_int8
-from hwr_export.verify import compare, fp16_cpu_runner, onnx_runner, probe_batches, verify_close
+from hwr_export.export.onnx import export_onnx, read_contract
+from hwr_export.export.pipeline import export_all
+from hwr_export.export.quantize import (
+    calibration_batches,
+    check_fp16_structure,
+    export_fp16,
+    export_int8,
+)
+from hwr_export.export.verify import (
+    compare,
+    fp16_cpu_runner,
+    onnx_runner,
+    probe_batches,
+    verify_close,
+)
+from hwr_export.model.checkpoint import contract_for, save_checkpoint
+from hwr_export.model.crnn import CRNN
+from hwr_export.model.presets import get_preset
 from runtimes.errors import HwrError
 
 CALIBRATION = "synthetic:16"

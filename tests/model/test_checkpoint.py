@@ -6,9 +6,9 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from hwr_export.checkpoint import load_checkpoint, save_checkpoint
-from hwr_export.model import CRNN
-from hwr_export.presets import get_preset
+from hwr_export.model.checkpoint import load_checkpoint, save_checkpoint
+from hwr_export.model.crnn import CRNN
+from hwr_export.model.presets import get_preset
 from runtimes.errors import HwrError, ModelContractError
 
 

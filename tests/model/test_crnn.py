@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from hwr_export.model import CRNN, count_parameters, multiply_adds
-from hwr_export.presets import CRNNConfig, get_preset, preset_names
+from hwr_export.model.crnn import CRNN, count_parameters, multiply_adds
+from hwr_export.model.presets import CRNNConfig, get_preset, preset_names
 from runtimes.errors import HwrError
 
 

@@ -3,8 +3,8 @@
 import jiwer
 import numpy as np
 
-from hwr_export.model_source import default_model_path, resolve_model
-from hwr_export.synthetic import SyntheticLines
+from hwr_export.data.synthetic import SyntheticLines
+from hwr_export.model.source import default_model_path, resolve_model
 from runtimes.recognizer import Recognizer
 
 MAX_BUNDLED_BYTES = 20 * 1024 * 1024

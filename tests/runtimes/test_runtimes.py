@@ -12,18 +12,18 @@ import pytest
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from hwr_export.checkpoint import contract_for, save_checkpoint
-from hwr_export.export_onnx import export_onnx
-from hwr_export.export_torchscript import export_torchscript
-from hwr_export.model import CRNN
-from hwr_export.presets import get_preset
+from hwr_export.export.onnx import export_onnx
+from hwr_export.export.torchscript import export_torchscript
+from hwr_export.model.checkpoint import contract_for, save_checkpoint
+from hwr_export.model.crnn import CRNN
+from hwr_export.model.presets import get_preset
+from hwr_export.model.torch_runtime import TorchRuntime
 from runtimes.base import Runtime
 from runtimes.batching import plan_batches, run_batched
 from runtimes.contract import ModelContract
 from runtimes.errors import HwrError, ModelContractError, RuntimeUnavailableError
 from runtimes.ort_runtime import OrtRuntime
 from runtimes.recognizer import Recognizer
-from runtimes.torch_runtime import TorchRuntime
 
 TEXTS = ["a cat", "hello world again", "CRNN lines, 1984!", "x", "the quick brown fox jumps"]
 
@@ -229,7 +229,7 @@ def test_onnx_cuda_runs_on_the_gpu(
 def test_fp16_onnx_loads_on_cpu_without_crashing(
     model_files: dict[str, Path], tmp_path: Path
 ) -> None:
-    from hwr_export.quantize import export_fp16
+    from hwr_export.export.quantize import export_fp16
 
     half = export_fp16(model_files["onnx"], tmp_path / "tiny.fp16.onnx")
     # In a subprocess: the failure this guards against is a segfault, not an exception.
@@ -285,8 +285,8 @@ def test_runtimes_run_an_onnx_model_without_torch(
     lines[2].save(image)
     code = (
         "import sys; sys.modules['torch'] = None\n"
-        "import runtimes, runtimes.recognizer, runtimes.torch_runtime\n"
-        "from runtimes import Recognizer, TorchRuntime\n"
+        "import runtimes, runtimes.recognizer\n"
+        "from runtimes import Recognizer\n"
         f"rec = Recognizer.load({str(model_files['onnx'])!r}, decoder='beam')\n"
         f"print(rec.transcribe([{str(image)!r}])[0].text)\n"
         "assert not any(m.startswith(('torch.', 'hwr_export')) for m in sys.modules)\n"
@@ -305,7 +305,7 @@ def test_runtimes_run_an_onnx_model_without_torch(
 def test_batched_equals_single_on_many_widths(model_files: dict[str, Path]) -> None:
     """Lines of many widths: equal-bucket lines share batches, and every transcript and logit
     row matches the line run alone (a padded bidirectional LSTM would break this)."""
-    from hwr_export.synthetic import SyntheticLines
+    from hwr_export.data.synthetic import SyntheticLines
 
     synthetic = SyntheticLines(24, seed=3, height=32, max_words=4)
     images = [synthetic[i][0] for i in range(len(synthetic))]

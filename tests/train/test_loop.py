@@ -6,11 +6,11 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from hwr_export import train as train_module
-from hwr_export.checkpoint import load_checkpoint
 from hwr_export.cli import app
-from hwr_export.train import TrainConfig, train
-from hwr_export.train_state import load_run
+from hwr_export.model.checkpoint import load_checkpoint
+from hwr_export.train import loop
+from hwr_export.train.loop import TrainConfig, train
+from hwr_export.train.state import load_run
 from runtimes.errors import HwrError
 
 
@@ -44,7 +44,7 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
     train(_config(), straight, threads=1)
 
     killed = tmp_path / "killed"
-    real_step, calls = train_module._train_step, {"n": 0}
+    real_step, calls = loop._train_step, {"n": 0}
 
     def dying_step(*args, **kwargs):
         calls["n"] += 1
@@ -52,10 +52,10 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real_step(*args, **kwargs)
 
-    monkeypatch.setattr(train_module, "_train_step", dying_step)
+    monkeypatch.setattr(loop, "_train_step", dying_step)
     with pytest.raises(KeyboardInterrupt):
         train(_config(), killed, threads=1)
-    monkeypatch.setattr(train_module, "_train_step", real_step)
+    monkeypatch.setattr(loop, "_train_step", real_step)
     saved = load_run(killed)["progress"]
     assert (saved.epoch, saved.batch, saved.step) == (1, 1, 4)
 

@@ -1,0 +1,2 @@
+"""Export: TorchScript and ONNX writers, int8/fp16 quantization, verification against PyTorch,
+and the pipeline (``pipeline.export_all``) that runs them for `hwr export` and `hwr bench`."""

@@ -1,0 +1,197 @@
+"""The export pipeline behind `hwr export` (and the benchmark's export cache).
+
+``export_all`` turns a checkpoint into TorchScript and ONNX files (fp32, int8, fp16, ORT format)
+named ``<stem>.ts``, ``<stem>.onnx``, ``<stem>.int8.onnx``, ``<stem>.fp16.onnx``, ``<stem>.ort``.
+Each is written to a temporary file, verified against the PyTorch model, then renamed: a failed
+check leaves nothing behind, and an existing file is kept unless ``force``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from runtimes.errors import HwrError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import numpy as np
+
+    from hwr_export.export.verify import CheckResult, RunFn
+    from hwr_export.model.crnn import CRNN
+    from runtimes.contract import ModelContract
+
+SUFFIXES = {
+    "torchscript": ".ts",
+    "onnx": ".onnx",
+    "int8": ".int8.onnx",
+    "fp16": ".fp16.onnx",
+    "ort": ".ort",
+}
+FORMATS = {"torchscript", "onnx", "ort"}
+VERIFY_LINES = 64  # lines of the --verify set (or synthetic lines) for the int8/fp16 check
+
+
+def export_all(
+    checkpoint: Path,
+    out_dir: Path,
+    formats: set[str],
+    int8: bool,
+    fp16: bool,
+    calibration: str | None,
+    verify: str | None,
+    force: bool,
+    log: Callable[[str], None] = lambda line: None,
+) -> dict[str, Path]:
+    """Export ``checkpoint`` into ``out_dir``; returns {"torchscript"|"onnx"|"ort"|"int8"|"fp16": path}.
+
+    ``formats`` holds "torchscript", "onnx", "ort" or "all"; int8/fp16/ort are made from the
+    fp32 ONNX graph, which goes to a scratch folder when "onnx" itself is not wanted.
+    """
+    from hwr_export.export import verify as checks
+    from hwr_export.export.quantize import line_batches
+    from hwr_export.model.checkpoint import load_checkpoint
+
+    checkpoint, out_dir = Path(checkpoint), Path(out_dir)
+    wanted = set(formats)
+    if "all" in wanted:
+        wanted = (wanted - {"all"}) | {"torchscript", "onnx"}
+    unknown = wanted - FORMATS
+    if unknown:
+        raise HwrError(
+            f"unknown export format {sorted(unknown)[0]!r}; choose from {', '.join(sorted(FORMATS))}"
+        )
+    names = wanted | ({"int8"} if int8 else set()) | ({"fp16"} if fp16 else set())
+    targets = {name: out_dir / f"{checkpoint.stem}{SUFFIXES[name]}" for name in names}
+    if not force:  # refuse before any work, not after minutes of calibration
+        for path in targets.values():
+            if path.exists():
+                raise HwrError(f"{path}: already exists (use --force to overwrite)")
+    model, contract = load_checkpoint(checkpoint)
+    # One thread: a check needs no speed, and on a busy machine two OpenMP threads waiting for
+    # each other made the PyTorch reference over 100x slower.
+    with checks.torch_threads(1), tempfile.TemporaryDirectory(prefix="hwr-export-") as scratch:
+        run = _Exports(model, contract, force, log)
+        if "torchscript" in wanted:
+            run.torchscript(targets["torchscript"])
+        if names == {"torchscript"}:
+            return run.done
+        fp32 = run.onnx(
+            targets.get("onnx", Path(scratch) / f"{checkpoint.stem}.onnx"), "onnx" in wanted
+        )
+        if "ort" in wanted:
+            run.ort(fp32, targets["ort"])
+        if int8 or fp16:
+            source = verify or calibration or f"synthetic:{VERIFY_LINES}"
+            splits = ("validation", "test", "train")
+            lines = line_batches(source, splits, run.contract, VERIFY_LINES, batch_size=8)
+            on = f"{sum(len(b) for b in lines)} lines of {source}"
+            if int8:
+                run.int8(fp32, targets["int8"], calibration, lines, on)
+            if fp16:
+                run.fp16(fp32, targets["fp16"], lines, on)
+        return run.done
+
+
+class _Exports:
+    """One export run: each method writes a file through its checker and logs what it found."""
+
+    def __init__(
+        self, model: CRNN, contract: ModelContract, force: bool, log: Callable[[str], None]
+    ) -> None:
+        from hwr_export.export import verify
+
+        self.checks = verify  # imported here: `hwr --help` must not pay for numpy
+        self.model, self.contract, self.force, self.log = model, contract, force, log
+        self.original = verify.memoized(verify.reference_runner(model, contract))
+        self.done: dict[str, Path] = {}
+        self._found: list[CheckResult] = []  # what the check of the last file found
+        self._fp32: RunFn | None = None
+
+    def _exact(self, name: str, runner: Callable[[Path], RunFn]) -> Callable[[Path], None]:
+        def check(path: Path) -> None:
+            found = self.checks.verify_exact(name, self.original, runner(path), self.contract)
+            self._found.append(found)
+
+        return check
+
+    def _close(
+        self, name: str, runner: Callable[[Path], RunFn], lines: Sequence[np.ndarray], on: str
+    ) -> Callable[[Path], None]:
+        def check(path: Path) -> None:
+            assert self._fp32 is not None
+            found = self.checks.verify_close(
+                name, self._fp32, runner(path), lines, self.contract, on
+            )
+            self._found.append(found)
+
+        return check
+
+    def _report(self, name: str, path: Path, keep: bool = True) -> Path:
+        if keep:
+            self.done[name] = path
+            size = path.stat().st_size / 1e6
+            self.log(f"{name}: {path} ({size:.2f} MB); {self._found[-1].summary()}")
+        return path
+
+    def torchscript(self, target: Path) -> Path:
+        from hwr_export.export.torchscript import export_torchscript
+
+        check = self._exact("torchscript", self.checks.torchscript_runner)
+        path = export_torchscript(self.model, self.contract, target, self.force, check)
+        return self._report("torchscript", path)
+
+    def onnx(self, target: Path, keep: bool) -> Path:
+        from hwr_export.export.onnx import export_onnx
+
+        # A scratch fp32 file (int8/fp16 only) may be replaced freely; a kept one obeys --force.
+        force = self.force or not keep
+        path = export_onnx(
+            self.model,
+            self.contract,
+            target,
+            force=force,
+            check=self._exact("onnx", self.checks.onnx_runner),
+        )
+        self._fp32 = self.checks.memoized(self.checks.onnx_runner(path))
+        return self._report("onnx", path, keep)
+
+    def ort(self, fp32: Path, target: Path) -> Path:
+        from hwr_export.export.onnx import export_ort
+
+        path = export_ort(fp32, target, self.force, self._exact("ort", self.checks.onnx_runner))
+        return self._report("ort", path)
+
+    def int8(
+        self,
+        fp32: Path,
+        target: Path,
+        calibration: str | None,
+        lines: Sequence[np.ndarray],
+        on: str,
+    ) -> Path:
+        from hwr_export.export.quantize import calibration_batches, export_int8
+
+        batches = calibration_batches(calibration, self.contract)
+        check = self._close("int8", self.checks.onnx_runner, lines, on)
+        return self._report("int8", export_int8(fp32, target, batches, self.force, check))
+
+    def fp16(self, fp32: Path, target: Path, lines: Sequence[np.ndarray], on: str) -> Path:
+        from hwr_export.export.quantize import export_fp16
+
+        check = self._close("fp16", fp16_runner(), lines, on)
+        return self._report("fp16", export_fp16(fp32, target, self.force, check))
+
+
+def fp16_runner() -> Callable[[Path], object]:
+    """CUDA where ONNX Runtime has it (what fp16 is for), else the CPU provider's safe path."""
+    import onnxruntime as ort
+
+    from hwr_export.export import verify as checks
+
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        return lambda path: checks.onnx_runner(path, device="cuda")
+    return checks.fp16_cpu_runner

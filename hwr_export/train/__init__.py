@@ -1,0 +1,1 @@
+"""Training: the loop (``loop``), line batches (``batches``) and resumable run state (``state``)."""
