@@ -13,5 +13,9 @@ class ImageError(HwrError):
     """An input image could not be read or is unusable."""
 
 
+class ImageTooLargeError(ImageError):
+    """An input image has more pixels than the caller allows."""
+
+
 class RuntimeUnavailableError(HwrError):
     """The requested runtime or device is not available on this machine."""

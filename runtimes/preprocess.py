@@ -7,15 +7,17 @@ bilinear resize to ``contract.input_height`` keeping the aspect ratio, ``(x/255 
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from runtimes.contract import ModelContract
-from runtimes.errors import ImageError
+from runtimes.errors import ImageError, ImageTooLargeError
 
 # Widest line we accept after resizing to model height. 20,000 px lines fit; a 1 px tall strip
 # of 20,000 px would become millions of px wide, which no recurrent model reads sensibly.
@@ -34,16 +36,39 @@ def load_image(path: str | Path) -> Image.Image:
             raise ImageError(f"{path}: cannot read image (it is a directory)")
         if path.stat().st_size == 0:
             raise ImageError(f"{path}: cannot read image (empty file)")
-        with Image.open(path) as image:
+    except FileNotFoundError:
+        raise ImageError(f"{path}: cannot read image (file not found)") from None
+    return _decode(path, str(path), max_pixels=None)
+
+
+def decode_image(data: bytes, name: str, max_pixels: int | None = None) -> Image.Image:
+    """Decode image bytes (an upload); ``max_pixels`` is checked on the header, before decoding,
+    so an oversized image is refused without its pixels ever being allocated."""
+    if not data:
+        raise ImageError(f"{name}: cannot read image (empty file)")
+    return _decode(io.BytesIO(data), name, max_pixels)
+
+
+def _decode(source: Path | BinaryIO, name: str, max_pixels: int | None) -> Image.Image:
+    try:
+        with Image.open(source) as image:
+            pixels = image.width * image.height
+            if max_pixels is not None and pixels > max_pixels:
+                raise ImageTooLargeError(
+                    f"{name}: image of {image.width}x{image.height} px ({pixels:,} px) is above "
+                    f"the {max_pixels:,} px limit"
+                )
             image.load()
             return image
     except FileNotFoundError:
-        raise ImageError(f"{path}: cannot read image (file not found)") from None
+        raise ImageError(f"{name}: cannot read image (file not found)") from None
     except UnidentifiedImageError:
-        raise ImageError(f"{path}: cannot read image (not a recognised image format)") from None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ImageError(f"{name}: cannot read image (not a recognised image format)") from None
+    except Image.DecompressionBombError as exc:  # Pillow's own limit, when above ours
+        raise ImageTooLargeError(f"{name}: image too large ({exc})") from None
+    except (OSError, ValueError, SyntaxError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ImageError(f"{path}: cannot read image ({reason})") from None
+        raise ImageError(f"{name}: cannot read image ({reason})") from None
 
 
 def to_grayscale(image: ImageLike) -> Image.Image:

@@ -114,7 +114,16 @@ class Recognizer:
                 ) from None
         return to_model_input(item, self.contract)
 
-    def _decode_all(self, arrays: Sequence[np.ndarray], batch_size: int) -> list[Prediction]:
+    def transcribe_prepared(
+        self, arrays: Sequence[np.ndarray], batch_size: int = 16
+    ) -> list[Prediction]:
+        """Predictions for inputs made by ``prepare`` (or ``to_model_input``), in their order.
+
+        Lets a caller prepare images elsewhere (e.g. a server's request threads) and bring only
+        model input to the thread that owns the runtime.
+        """
+        if not arrays:
+            return []
         if batch_size < 1:
             raise HwrError(f"batch size must be at least 1, got {batch_size}")
         logits = run_batched(arrays, self.contract, self.runtime.run, batch_size)
@@ -126,7 +135,7 @@ class Recognizer:
     def transcribe(self, images: Sequence[Input], batch_size: int = 16) -> list[Prediction]:
         """Predictions in input order; an unreadable image raises ImageError."""
         arrays = [self.prepare(item) for item in images]
-        return self._decode_all(arrays, batch_size) if arrays else []
+        return self.transcribe_prepared(arrays, batch_size)
 
     def transcribe_paths(
         self, paths: Iterable[str | Path], batch_size: int = 16
@@ -153,9 +162,7 @@ class Recognizer:
             except ImageError as exc:
                 errors[i] = str(exc)
         readable = sorted(arrays)
-        predictions = (
-            self._decode_all([arrays[i] for i in readable], batch_size) if readable else []
-        )
+        predictions = self.transcribe_prepared([arrays[i] for i in readable], batch_size)
         by_index: dict[int, Prediction | str] = dict(zip(readable, predictions, strict=True))
         by_index.update(errors)
         for i, path in enumerate(paths):
