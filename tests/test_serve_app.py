@@ -185,9 +185,7 @@ def test_a_stalled_upload_times_out_with_408() -> None:
     with app_server(make_app(GrayLevelRuntime(), request_timeout_s=0.3)) as url:
         wait_ready(url)
         port = int(url.rsplit(":", 1)[1])
-        head = (
-            f"POST /transcribe HTTP/1.1\nHost: x\nContent-Type: image/png\nContent-Length: 1000\n"
-        )
+        head = "POST /transcribe HTTP/1.1\nHost: x\nContent-Type: image/png\nContent-Length: 1000\n"
         with raw_request(port, head, b"\x89PNG") as sock:  # 4 of 1000 bytes, then nothing
             status, body = read_response(sock)
         assert status == 408 and b"did not arrive within 0.3 s" in body

@@ -95,7 +95,8 @@ def serve_command(
 
     require_serve_extra()
     from runtimes.recognizer import Recognizer, runtime_for
-    from runtimes.serve import ServeConfig, ServedModel, run_server
+    from runtimes.serve.config import ServeConfig, ServedModel
+    from runtimes.serve.server import run_server
 
     chosen = runtime.value if runtime else None
     path, source = served_model_path(model, chosen, cache_dir)
