@@ -10,7 +10,7 @@ The runtime is picked by file type; the PyTorch and TorchScript ones are plugins
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -115,18 +115,28 @@ class Recognizer:
         return to_model_input(item, self.contract)
 
     def transcribe_prepared(
-        self, arrays: Sequence[np.ndarray], batch_size: int = 16
+        self,
+        arrays: Sequence[np.ndarray],
+        batch_size: int = 16,
+        on_model_batch: Callable[[int], None] | None = None,
     ) -> list[Prediction]:
         """Predictions for inputs made by ``prepare`` (or ``to_model_input``), in their order.
 
         Lets a caller prepare images elsewhere (e.g. a server's request threads) and bring only
-        model input to the thread that owns the runtime.
+        model input to the thread that owns the runtime. ``on_model_batch`` is told the size of
+        every batch the runtime runs (lines of equal padded width only, see ``run_batched``).
         """
         if not arrays:
             return []
         if batch_size < 1:
             raise HwrError(f"batch size must be at least 1, got {batch_size}")
-        logits = run_batched(arrays, self.contract, self.runtime.run, batch_size)
+
+        def run(batch: np.ndarray) -> np.ndarray:
+            if on_model_batch is not None:
+                on_model_batch(len(batch))
+            return self.runtime.run(batch)
+
+        logits = run_batched(arrays, self.contract, run, batch_size)
         return [
             decode(x, self.contract.charset, self.decoder, self.beam_width, self.lexicon)
             for x in logits

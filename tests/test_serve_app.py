@@ -89,6 +89,7 @@ def test_waiting_requests_run_together_and_each_gets_its_own_lines() -> None:
         assert [p.text for p in future.result(10)] == [letter_for(v) for v in group]
     batcher.close(10)
     assert seen == [(1, 1), (9, 5)]  # the five waiting requests shared one micro-batch
+    assert runtime.batches == [1, 9]  # lines of one padded width: a single model call
     assert runtime.threads == {"hwr-model"}  # the model is only ever touched by its own thread
 
 

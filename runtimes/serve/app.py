@@ -60,6 +60,7 @@ def create_app(
         max_wait_s=config.max_wait_ms / 1000,
         max_queue_lines=config.max_queue_lines,
         on_batch=metrics.observe_batch,
+        on_model_batch=metrics.model_batch_lines.observe,
         on_load_failed=on_load_failed,
     )
     metrics.queued_lines.set_function(lambda: batcher.queued_lines)

@@ -62,15 +62,18 @@ class MicroBatcher:
         max_wait_s: float = 0.005,
         max_queue_lines: int = 1024,
         on_batch: Callable[[int, int], None] | None = None,
+        on_model_batch: Callable[[int], None] | None = None,
         on_load_failed: Callable[[str], None] | None = None,
     ) -> None:
         """``load`` builds the Recognizer (called in the worker thread); ``on_batch(lines,
-        requests)`` is told the size of every micro-batch run."""
+        requests)`` is told the size of every micro-batch, ``on_model_batch(lines)`` of every
+        model call it splits into (one per padded width)."""
         self._load = load
         self.max_batch_size = max_batch_size
         self.max_wait_s = max_wait_s
         self.max_queue_lines = max_queue_lines
         self._on_batch = on_batch
+        self._on_model_batch = on_model_batch
         self._on_load_failed = on_load_failed
         self._queue: queue.Queue[Job | object] = queue.Queue()
         self._lock = threading.Lock()
@@ -195,7 +198,9 @@ class MicroBatcher:
         if self._on_batch is not None:
             self._on_batch(len(arrays), len(live))
         try:
-            predictions = recognizer.transcribe_prepared(arrays, self.max_batch_size)
+            predictions = recognizer.transcribe_prepared(
+                arrays, self.max_batch_size, self._on_model_batch
+            )
         except Exception as exc:
             log.exception("model failure on a batch of %d lines", len(arrays))
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -51,6 +51,12 @@ class ServeMetrics:
             buckets=BATCH_BUCKETS,
             registry=r,
         )
+        self.model_batch_lines = Histogram(
+            "hwr_model_batch_lines",
+            "Lines per model call (a micro-batch splits into one call per padded width).",
+            buckets=BATCH_BUCKETS,
+            registry=r,
+        )
         self.queued_lines = Gauge("hwr_queued_lines", "Lines waiting for the model.", registry=r)
 
     def observe_batch(self, lines: int, requests: int) -> None:

@@ -9,10 +9,11 @@ import pytest
 from PIL import Image, ImageDraw
 
 from runtimes.contract import IAM_CHARSET, ModelContract
-from runtimes.errors import ImageError
+from runtimes.errors import ImageError, ImageTooLargeError
 from runtimes.preprocess import (
     MAX_INPUT_WIDTH,
     WIDTH_BUCKET,
+    decode_image,
     load_image,
     make_batch,
     to_model_input,
@@ -184,6 +185,30 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
         load_image(tmp_path / "nope.png")
     with pytest.raises(ImageError, match="directory"):
         load_image(tmp_path)
+
+
+def test_image_bytes_decode_like_files_and_the_pixel_limit_reads_only_the_header(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "line.png"
+    inked_line(400, 100).save(path)
+    data = path.read_bytes()
+    from_bytes = decode_image(data, "upload.png", max_pixels=40_000)
+    assert np.array_equal(np.asarray(from_bytes), np.asarray(load_image(path)))
+    with pytest.raises(ImageTooLargeError) as info:
+        decode_image(data, "upload.png", max_pixels=39_999)
+    assert str(info.value) == (
+        "upload.png: image of 400x100 px (40,000 px) is above the 39,999 px limit"
+    )
+    # No pixel is decoded for the check: a file cut where its pixel data starts is still
+    # refused for its size, and only decoding shows that it is broken.
+    headers_only = data[: data.index(b"IDAT") + 4]
+    with pytest.raises(ImageTooLargeError):
+        decode_image(headers_only, "cut.png", max_pixels=10)
+    with pytest.raises(ImageError, match=r"^cut\.png: cannot read image \("):
+        decode_image(headers_only, "cut.png", max_pixels=None)
+    with pytest.raises(ImageError, match=r"^empty\.png: cannot read image \(empty file\)$"):
+        decode_image(b"", "empty.png")
 
 
 def test_make_batch_pads_right_with_paper() -> None:
