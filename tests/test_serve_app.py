@@ -31,7 +31,7 @@ from runtimes.preprocess import to_model_input  # noqa: E402
 from runtimes.recognizer import Recognizer  # noqa: E402
 from runtimes.serve import ServeConfig, ServedModel, create_app  # noqa: E402
 from runtimes.serve.auth import bind_warning, is_loopback  # noqa: E402
-from runtimes.serve.batcher import MicroBatcher, ServerBusyError  # noqa: E402
+from runtimes.serve.batcher import MicroBatcher, NotReadyError, ServerBusyError  # noqa: E402
 
 MODEL = ServedModel(Path("fake.onnx"), "0" * 64, "fake", "cpu")
 PNG = {"Content-Type": "image/png"}
@@ -118,6 +118,25 @@ def test_a_full_queue_refuses_new_lines_and_cancelled_jobs_are_skipped() -> None
     running.result(10)
     batcher.close(10)
     assert seen == [(1, 1)]
+
+
+def test_closing_runs_what_is_queued_and_refuses_the_rest() -> None:
+    gate = threading.Event()
+    runtime = GrayLevelRuntime(gate=gate)
+    batcher, seen = started_batcher(runtime, max_batch_size=1)
+    running = batcher.submit([line(0)])
+    time.sleep(0.05)
+    queued = batcher.submit([line(100)])
+    closing = threading.Thread(target=batcher.close, args=(10,))
+    closing.start()
+    time.sleep(0.05)
+    with pytest.raises(NotReadyError, match="shutting down"):
+        batcher.submit([line(200)])
+    gate.set()
+    closing.join(10)
+    assert running.result(0)[0].text == letter_for(0)
+    assert queued.result(0)[0].text == letter_for(100)
+    assert seen == [(1, 1), (1, 1)] and batcher.state == "stopped"
 
 
 # --- the app ---------------------------------------------------------------------------------
@@ -284,3 +303,18 @@ def test_config_refuses_nonsense() -> None:
         ServeConfig(max_batch_size=0)
     with pytest.raises(HwrError, match="API key is empty"):
         ServeConfig(api_key="  ")
+
+
+def test_the_service_package_is_light_and_never_imports_upward() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, runtimes, runtimes.serve, runtimes.serve.config;"
+        "print(sorted(m for m in ('torch', 'hwr_export', 'fastapi', 'uvicorn') if m in sys.modules))"
+    )
+    light = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert light.stdout.strip() == "[]"
+    code = "import sys, runtimes.serve.app, runtimes.serve.server; print('torch' in sys.modules, 'hwr_export' in sys.modules)"
+    app = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert app.stdout.strip() == "False False"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import importlib.metadata
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -34,7 +35,7 @@ from runtimes.serve.config import ServeConfig, ServedModel
 from runtimes.serve.errors import ServiceError, error_response, install_error_handlers
 from runtimes.serve.limits import BodyLimitMiddleware
 from runtimes.serve.metrics import RequestLogMiddleware, ServeMetrics
-from runtimes.serve.uploads import Problem, prepare, read_uploads
+from runtimes.serve.uploads import Problem, Upload, prepare, read_uploads
 
 SHUTDOWN_WAIT_S = 10.0  # for the worker to finish what is queued once the server stops
 
@@ -177,11 +178,6 @@ def create_app(
         with batcher.incoming():
             uploads = await read_uploads(request, config.max_images)
             request.state.images = len(uploads)
-            if len(uploads) > config.max_images:
-                raise ServiceError(
-                    413,
-                    f"{len(uploads)} images in one request, above the limit of {config.max_images}",
-                )
             stage[0] = "prepare"
             prepared = await run_in_threadpool(
                 prepare, uploads, batcher.contract, config.max_image_pixels
@@ -193,13 +189,15 @@ def create_app(
             predictions = await asyncio.wrap_future(future) if future else []
         except ModelFailureError as exc:
             raise ServiceError(500, str(exc)) from None
+        except NotReadyError as exc:  # the server stopped before this line was run
+            raise ServiceError(503, str(exc)) from None
         results = _results(uploads, prepared, predictions, chars)
         if not arrays:
             first = next(item for item in prepared if isinstance(item, Problem))
             return error_response(first.status, first.message, results=results)
         return JSONResponse({"results": results})
 
-    def _submit(arrays: list[np.ndarray]) -> Any:
+    def _submit(arrays: list[np.ndarray]) -> Future[list[Prediction]]:
         try:
             return batcher.submit(arrays)
         except ServerBusyError as exc:
@@ -211,7 +209,10 @@ def create_app(
 
 
 def _results(
-    uploads: list[Any], prepared: list[Any], predictions: list[Prediction], chars: bool
+    uploads: list[Upload],
+    prepared: list[np.ndarray | Problem],
+    predictions: list[Prediction],
+    chars: bool,
 ) -> list[dict[str, Any]]:
     """One record per upload, like `hwr transcribe`'s JSON lines."""
     results: list[dict[str, Any]] = []

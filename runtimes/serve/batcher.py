@@ -54,6 +54,12 @@ class Job:
 _STOP = object()
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an error message (never a traceback), or the error's type."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class MicroBatcher:
     def __init__(
         self,
@@ -132,12 +138,19 @@ class MicroBatcher:
         return "the server is shutting down"
 
     def close(self, timeout: float | None = None) -> None:
-        """Run what is queued, then stop the worker."""
+        """Refuse new lines, run what is queued, then stop the worker."""
+        if self.state != FAILED:
+            self.state = STOPPED
         if self._thread.is_alive():
             self._queue.put(_STOP)
             self._thread.join(timeout)
-        if self.state != FAILED:
-            self.state = STOPPED
+        while True:  # a submit that raced with close: answer it rather than leave it hanging
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(job, Job) and job.future.set_running_or_notify_cancel():
+                job.future.set_exception(NotReadyError(self.not_ready_message()))
 
     # --- the worker thread -----------------------------------------------------------------------
 
@@ -146,7 +159,7 @@ class MicroBatcher:
             recognizer = self._load()
             self.contract = recognizer.contract
         except Exception as exc:  # a one-line reason for /health and the log
-            self.error = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+            self.error = first_line(exc)
             self.state = FAILED
             self._ready.set()
             if not isinstance(exc, HwrError):
@@ -154,7 +167,8 @@ class MicroBatcher:
             if self._on_load_failed is not None:
                 self._on_load_failed(self.error)
             return
-        self.state = READY
+        if self.state == LOADING:  # not if closed meanwhile
+            self.state = READY
         self._ready.set()
         while True:
             jobs, stop = self._gather()
@@ -203,9 +217,9 @@ class MicroBatcher:
             )
         except Exception as exc:
             log.exception("model failure on a batch of %d lines", len(arrays))
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            failure = ModelFailureError(f"model failure: {first_line(exc)[:300]}")
             for job in live:
-                job.future.set_exception(ModelFailureError(f"model failure: {reason[:300]}"))
+                job.future.set_exception(failure)
             return
         start = 0
         for job in live:
