@@ -39,8 +39,8 @@ import httpx  # noqa: E402
 from hwr_export.atomic import atomic_write_text  # noqa: E402
 from hwr_export.bench.exports import ensure_exports, export_folder  # noqa: E402
 from hwr_export.bench.machine import machine_info, machine_slug  # noqa: E402
-from hwr_export.datasets import open_lines  # noqa: E402
-from hwr_export.model_source import resolve_model  # noqa: E402
+from hwr_export.data.sources import open_lines  # noqa: E402
+from hwr_export.model.source import resolve_model  # noqa: E402
 from runtimes.recognizer import Recognizer  # noqa: E402
 
 MODES = {  # name -> `hwr serve` batching options

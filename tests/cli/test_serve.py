@@ -9,11 +9,13 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -21,12 +23,12 @@ import pytest
 pytest.importorskip("fastapi")
 
 from PIL import Image  # noqa: E402
-from serve_support import HOST, raw_request, read_response, start_cli_server  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from hwr_export.cli import app  # noqa: E402
-from hwr_export.synthetic import SyntheticLines  # noqa: E402
+from hwr_export.data.synthetic import SyntheticLines  # noqa: E402
 
+HOST = "127.0.0.1"
 KEY = "test-key-4f2a"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 MAX_UPLOAD = 1 << 20
@@ -47,6 +49,26 @@ class Server:
     @property
     def port(self) -> int:
         return int(self.url.rsplit(":", 1)[1])
+
+
+def start_cli_server(
+    args: list[str], log: Path, env: dict[str, str], port: int
+) -> tuple[subprocess.Popen, str]:
+    """`hwr serve ARGS --port PORT` as a process, output in ``log``; returns once /health is 200."""
+    command = [sys.executable, "-m", "hwr_export.cli", "serve", *args, "--port", str(port)]
+    process = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env)
+    url = f"http://{HOST}:{port}"
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    process.wait()
+    raise RuntimeError(f"hwr serve did not become healthy:\n{log.read_text()}")
 
 
 def write_lines(folder: Path, count: int, seed: int) -> list[Path]:
@@ -71,12 +93,12 @@ def env() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def server(
-    tmp_path_factory: pytest.TempPathFactory, cache: Path, env: dict[str, str]
+    tmp_path_factory: pytest.TempPathFactory, cache: Path, env: dict[str, str], loopback: Any
 ) -> Iterator[Server]:
     """The bundled model, the key from HWR_API_KEY, small limits; must stop cleanly on SIGTERM."""
     log = tmp_path_factory.mktemp("server") / "server.log"
     args = ["--cache-dir", str(cache), *SERVER_ARGS]
-    process, url = start_cli_server(args, log, {**env, "HWR_API_KEY": KEY})
+    process, url = start_cli_server(args, log, {**env, "HWR_API_KEY": KEY}, loopback.free_port())
     yield Server(process, url, log)
     process.send_signal(signal.SIGTERM)
     assert process.wait(60) in STOPPED_BY_SIGTERM, log.read_text()
@@ -249,15 +271,15 @@ def test_health_needs_no_key_and_model_tells_the_contract(server: Server, onnx_f
 
 
 def test_an_oversized_upload_is_refused_without_being_read(
-    server: Server, lines: list[Path]
+    server: Server, lines: list[Path], loopback: Any
 ) -> None:
     # Declared too large: answered at once, while not one byte of the body was sent.
     head = (
         f"POST /transcribe HTTP/1.1\nHost: {HOST}\nAuthorization: Bearer {KEY}\n"
         f"Content-Type: image/png\nContent-Length: {50 * MAX_UPLOAD}\n"
     )
-    with raw_request(server.port, head) as sock:
-        status, body = read_response(sock)
+    with loopback.send(server.port, head) as sock:
+        status, body = loopback.response(sock)
     assert status == 413
     assert json.loads(body)["error"].startswith(
         "request body is above the 1,048,576 byte upload limit"
@@ -269,10 +291,10 @@ def test_an_oversized_upload_is_refused_without_being_read(
     )
     piece = 64 * 1024
     chunk = b"%x\r\n%s\r\n" % (piece, b"\0" * piece)
-    with raw_request(server.port, head) as sock:
+    with loopback.send(server.port, head) as sock:
         for _ in range(MAX_UPLOAD // piece + 4):  # a little past the limit, no final chunk
             sock.sendall(chunk)
-        status, body = read_response(sock)
+        status, body = loopback.response(sock)
     assert status == 413
     error = json.loads(body)["error"]
     refused_after = int(error.rsplit("refused after ", 1)[1].split()[0].replace(",", ""))
@@ -295,16 +317,20 @@ def test_one_log_line_per_request(server: Server) -> None:
 
 
 def test_sigterm_finishes_the_request_in_flight(
-    tmp_path: Path, cache: Path, env: dict[str, str], onnx_file: Path, lines: list[Path]
+    tmp_path: Path,
+    cache: Path,
+    env: dict[str, str],
+    onnx_file: Path,
+    lines: list[Path],
+    loopback: Any,
 ) -> None:
-    process, url = start_cli_server(
-        ["--cache-dir", str(cache), "--threads", "1"], tmp_path / "log", env
-    )
+    args = ["--cache-dir", str(cache), "--threads", "1"]
+    process, url = start_cli_server(args, tmp_path / "log", env, loopback.free_port())
     port = int(url.rsplit(":", 1)[1])
     data = lines[4].read_bytes()
     head = f"POST /transcribe HTTP/1.1\nHost: {HOST}\nContent-Type: image/png\nContent-Length: {len(data)}\n"
     try:
-        with raw_request(port, head, data[:100]) as sock:  # the upload is under way ...
+        with loopback.send(port, head, data[:100]) as sock:  # the upload is under way ...
             while "hwr_requests_in_flight 2.0" not in httpx.get(f"{url}/metrics").text:
                 time.sleep(0.05)
             process.send_signal(signal.SIGTERM)  # ... when the server is told to stop
@@ -315,7 +341,7 @@ def test_sigterm_finishes_the_request_in_flight(
                 except ConnectionRefusedError:
                     break
             sock.sendall(data[100:])
-            status, body = read_response(sock)
+            status, body = loopback.response(sock)
         assert process.wait(60) in STOPPED_BY_SIGTERM
     finally:
         if process.poll() is None:

@@ -1,37 +1,121 @@
-"""The service's behaviour with fake runtimes, served by uvicorn on loopback in a thread:
-micro-batching, failures, timeouts, loading, CORS, and the bind warning."""
+"""The service in-process with fake runtimes, served by uvicorn on loopback in a thread:
+micro-batching, failures, timeouts, loading, CORS, the bind warning, import weight."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 
 pytest.importorskip("fastapi")
 
-from serve_support import (  # noqa: E402
-    FAKE_CONTRACT,
-    GrayLevelRuntime,
-    app_server,
-    fake_loader,
-    gray_png,
-    letter_for,
-    raw_request,
-    read_response,
-)
+from PIL import Image  # noqa: E402
 
 import runtimes.serve.app as serve_app  # noqa: E402
+from runtimes.contract import ModelContract  # noqa: E402
 from runtimes.errors import HwrError  # noqa: E402
 from runtimes.preprocess import to_model_input  # noqa: E402
 from runtimes.recognizer import Recognizer  # noqa: E402
 from runtimes.serve import ServeConfig, ServedModel, create_app  # noqa: E402
 from runtimes.serve.auth import bind_warning, is_loopback  # noqa: E402
 from runtimes.serve.batcher import MicroBatcher, NotReadyError, ServerBusyError  # noqa: E402
+
+HOST = "127.0.0.1"
+FAKE_CHARSET = "abcdefghijklmnopqrstu"
+FAKE_CONTRACT = ModelContract(preset="fake", input_height=16, charset=FAKE_CHARSET, min_width=16)
+
+
+class GrayLevelRuntime:
+    """Reads a uniform gray line as one letter: gray 0 is 'a', 255 is 'u' (steps of ~12.75).
+
+    Lines of different gray decode to different letters, so a result that went back to the
+    wrong request shows. ``delay`` slows every batch; ``fail`` makes it raise; ``gate`` (an
+    Event) holds the first batch until set; ``batches`` records every batch size.
+    """
+
+    name = "fake"
+    device = "cpu"
+
+    def __init__(
+        self, delay: float = 0.0, fail: str | None = None, gate: threading.Event | None = None
+    ) -> None:
+        self.contract = FAKE_CONTRACT
+        self.delay, self.fail, self.gate = delay, fail, gate
+        self.batches: list[int] = []
+        self.threads: set[str] = set()
+        self.finished = 0  # batches that have returned or raised
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        self.threads.add(threading.current_thread().name)
+        if self.gate is not None:
+            self.gate.wait(10)
+        self.batches.append(batch.shape[0])
+        try:
+            if self.delay:
+                time.sleep(self.delay)
+            if self.fail:
+                raise RuntimeError(self.fail)
+        finally:
+            self.finished += 1
+        frames = batch.shape[3] // self.contract.width_stride
+        pixels = (
+            batch[:, 0, :, :4].mean(axis=(1, 2)) * self.contract.norm_std + self.contract.norm_mean
+        )
+        classes = 1 + np.clip(np.rint(pixels * 20), 0, 20).astype(int)
+        logits = np.full((batch.shape[0], frames, self.contract.num_classes), -10.0, np.float32)
+        logits[np.arange(batch.shape[0]), :, classes] = 10.0
+        return logits
+
+
+def gray_png(level: int, width: int = 64, height: int = 16) -> bytes:
+    """A uniform gray line; GrayLevelRuntime reads it as letter round(level / 255 * 20)."""
+    buffer = io.BytesIO()
+    Image.new("L", (width, height), level).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def letter_for(level: int) -> str:
+    return FAKE_CHARSET[round(level / 255 * 20)]
+
+
+def fake_loader(runtime: GrayLevelRuntime) -> Callable[[], Recognizer]:
+    return lambda: Recognizer(runtime)  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def app_server(app: object) -> Iterator[str]:
+    """Run an ASGI app with uvicorn in a thread on a free loopback port; yields its base URL."""
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port = int(sock.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host=HOST, port=port, log_level="warning"))  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://{HOST}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
 
 MODEL = ServedModel(Path("fake.onnx"), "0" * 64, "fake", "cpu")
 PNG = {"Content-Type": "image/png"}
@@ -55,12 +139,8 @@ def wait_ready(url: str) -> None:
 # --- micro-batching --------------------------------------------------------------------------
 
 
-def line(level: int) -> object:
-    from io import BytesIO
-
-    from PIL import Image
-
-    return to_model_input(Image.open(BytesIO(gray_png(level))), FAKE_CONTRACT)
+def line(level: int) -> np.ndarray:
+    return to_model_input(Image.open(io.BytesIO(gray_png(level))), FAKE_CONTRACT)
 
 
 def started_batcher(runtime: GrayLevelRuntime, **options: object) -> tuple[MicroBatcher, list]:
@@ -201,13 +281,13 @@ def test_slow_recognition_times_out_with_504() -> None:
         assert httpx.post(f"{url}/transcribe", content=gray_png(9), headers=PNG).status_code == 200
 
 
-def test_a_stalled_upload_times_out_with_408() -> None:
+def test_a_stalled_upload_times_out_with_408(loopback: Any) -> None:
     with app_server(make_app(GrayLevelRuntime(), request_timeout_s=0.3)) as url:
         wait_ready(url)
         port = int(url.rsplit(":", 1)[1])
         head = "POST /transcribe HTTP/1.1\nHost: x\nContent-Type: image/png\nContent-Length: 1000\n"
-        with raw_request(port, head, b"\x89PNG") as sock:  # 4 of 1000 bytes, then nothing
-            status, body = read_response(sock)
+        with loopback.send(port, head, b"\x89PNG") as sock:  # 4 of 1000 bytes, then nothing
+            status, body = loopback.response(sock)
         assert status == 408 and b"did not arrive within 0.3 s" in body
 
 
@@ -306,9 +386,6 @@ def test_config_refuses_nonsense() -> None:
 
 
 def test_the_service_package_is_light_and_never_imports_upward() -> None:
-    import subprocess
-    import sys
-
     code = (
         "import sys, runtimes, runtimes.serve, runtimes.serve.config;"
         "print(sorted(m for m in ('torch', 'hwr_export', 'fastapi', 'uvicorn') if m in sys.modules))"
