@@ -130,4 +130,4 @@ def serve_command(
         )
 
     if run_server(config, served, load) != 0:
-        raise fail(f"{path}: the model could not be loaded (see above)")
+        raise fail(f"{path.name} could not be loaded; the server stopped")

@@ -43,7 +43,7 @@ def run_server(config: ServeConfig, model: ServedModel, load: Callable[[], Recog
 
     def stop_on_load_failure(reason: str) -> None:
         failure.append(reason)
-        log.error("error: %s: %s", model.path, reason)
+        log.error("error: %s", reason)
         if server is not None:
             server.should_exit = True
 

@@ -362,3 +362,20 @@ def test_an_unusable_model_is_a_one_line_error(tmp_path: Path) -> None:
     ]:
         result = CliRunner().invoke(app, ["serve", *args])
         assert result.exit_code == 1 and message in result.output
+
+
+def test_a_model_that_cannot_load_stops_the_server(
+    cache: Path, env: dict[str, str], loopback: Any
+) -> None:
+    import onnxruntime
+
+    if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        pytest.skip("CUDA is available here: the model would load")
+    port = str(loopback.free_port())
+    command = [sys.executable, "-m", "hwr_export.cli", "serve", "--cache-dir", str(cache)]
+    command += ["--device", "cuda", "--port", port]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 1
+    assert "CUDA was requested but the CUDA execution provider is not active" in result.stderr
+    assert result.stderr.strip().endswith("could not be loaded; the server stopped")
+    assert "Traceback" not in result.stderr
