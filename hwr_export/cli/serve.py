@@ -57,7 +57,7 @@ def serve_command(
     ] = None,
     device: Annotated[Device, typer.Option(help="cuda fails loudly if unavailable.")] = Device.cpu,
     host: Annotated[str, typer.Option(help="Address to bind; loopback unless told.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535)] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     api_key: Annotated[
         str | None,
         typer.Option(
