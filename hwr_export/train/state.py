@@ -8,6 +8,7 @@ OUT/best.safetensors: the best model by validation CER. OUT/metrics.json: the lo
 from __future__ import annotations
 
 import json
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ STATE_NAME = "last_state.pt"
 LAST_NAME = "last.safetensors"
 BEST_NAME = "best.safetensors"
 METRICS_NAME = "metrics.json"
+STATE_KEYS = {"config", "progress", "optimizer", "scheduler", "model"}
 
 
 @dataclass
@@ -57,16 +59,38 @@ def save_run(
 
 
 def load_run(out: Path) -> dict[str, Any]:
+    """The saved state of the run in ``out``; anything but a genuine state is refused in one line.
+
+    ``weights_only`` unpickles tensors and plain containers only: a crafted file that would run
+    code (a ``__reduce__``) is refused before anything in it is executed.
+    """
     path = out / STATE_NAME
     if not path.is_file():
         raise HwrError(f"{out}: nothing to resume (no {STATE_NAME})")
     try:
-        # weights_only: tensors and plain containers only, so a crafted file cannot run code.
         state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "GLOBAL" not in str(exc):  # torch names the Python object it refused to import
+            raise HwrError(f"{path}: cannot read training state (damaged file)") from None
+        raise HwrError(
+            f"{path}: refused: not a plain training state (it holds Python objects that "
+            "could run code); resume only runs you made"
+        ) from None
     except Exception as exc:  # torch raises several types for a damaged pickle/zip
-        raise HwrError(f"{path}: cannot read training state ({exc})") from None
-    state["progress"] = Progress(**state["progress"])
+        raise HwrError(f"{path}: cannot read training state ({_first_line(exc)})") from None
+    missing = STATE_KEYS - state.keys() if isinstance(state, dict) else STATE_KEYS
+    if missing:
+        raise HwrError(f"{path}: not a training state (missing {', '.join(sorted(missing))})")
+    try:
+        state["progress"] = Progress(**state["progress"])
+    except TypeError:
+        raise HwrError(f"{path}: not a training state (malformed progress)") from None
     return state
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 def write_metrics(out: Path, config: dict[str, Any], progress: Progress) -> None:

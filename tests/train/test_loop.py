@@ -133,3 +133,42 @@ def test_training_on_cuda_resumes_on_cpu(tmp_path):
     assert progress.epoch == 2
     losses = [r["train_loss"] for r in progress.history]
     assert all(loss == loss for loss in losses)  # finite on both devices
+
+
+class _RunsCode:
+    """A pickle that creates a marker file when it is unpickled."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_crafted_state_file_is_refused_without_running_it(tmp_path):
+    train(_config(epochs=1), tmp_path, threads=1)
+    marker = tmp_path / "pwned"
+    genuine = torch.load(tmp_path / "last_state.pt", weights_only=True)
+    torch.save({**genuine, "config": _RunsCode(marker)}, tmp_path / "last_state.pt")
+    result = CliRunner().invoke(
+        app, ["train", "--out", str(tmp_path), "--data", "synthetic:24", "--resume"]
+    )
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "refused" in lines[0] and "last_state.pt" in lines[0]
+    assert not marker.exists()
+    # The file really is an exploit: an unrestricted unpickler runs it.
+    torch.load(tmp_path / "last_state.pt", weights_only=False)
+    assert marker.exists()
+
+
+def test_a_file_that_is_not_a_state_is_refused_in_one_line(tmp_path):
+    torch.save({"model": {}}, tmp_path / "last_state.pt")
+    with pytest.raises(HwrError, match="not a training state"):
+        load_run(tmp_path)
+    (tmp_path / "last_state.pt").write_bytes(b"garbage")
+    with pytest.raises(HwrError, match="cannot read training state") as info:
+        load_run(tmp_path)
+    assert "\n" not in str(info.value)
