@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from hwr_export.atomic import atomic_path
+from hwr_export.atomic import write_verified
 from hwr_export.model.crnn import CRNN
 from runtimes.contract import ModelContract
 from runtimes.errors import HwrError
@@ -123,12 +123,7 @@ def export_onnx(
 ) -> Path:
     """Write ``path`` atomically. ``check`` (e.g. a parity verification) runs on the finished
     temporary file; if it raises, nothing is left at ``path``."""
-    path = Path(path)
-    with atomic_path(path, force=force) as tmp:
-        write_onnx(model, contract, tmp, opset)
-        if check is not None:
-            check(tmp)
-    return path
+    return write_verified(path, lambda tmp: write_onnx(model, contract, tmp, opset), check, force)
 
 
 def export_ort(
@@ -137,12 +132,16 @@ def export_ort(
     """Convert to ONNX Runtime's flatbuffer format (.ort, for mobile/minimal builds) offline,
     through the session's optimized-model output. Only basic, hardware-independent graph
     optimizations are baked in, so the file runs on any CPU."""
+    return write_verified(path, lambda tmp: write_ort(onnx_path, tmp, check), None, force)
+
+
+def write_ort(onnx_path: Path, target: Path, check: Callable[[Path], None] | None = None) -> None:
+    """Convert ``onnx_path`` into ``target`` (any name); ``check`` runs on the converted file."""
     import onnxruntime as ort
 
-    path = Path(path)
-    with atomic_path(path, force=force) as tmp, tempfile.TemporaryDirectory() as work:
+    with tempfile.TemporaryDirectory() as work:
         # ORT tells the two formats apart by the .ort suffix, so check a properly named copy.
-        converted = Path(work) / f"{path.stem}.ort"
+        converted = Path(work) / "model.ort"
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
         options.optimized_model_filepath = str(converted)
@@ -150,8 +149,7 @@ def export_ort(
         ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
         if check is not None:
             check(converted)
-        shutil.copyfile(converted, tmp)
-    return path
+        shutil.copyfile(converted, target)
 
 
 def read_metadata(path: Path) -> dict[str, str]:

@@ -2,17 +2,20 @@
 
 ``export_all`` turns a checkpoint into TorchScript and ONNX files (fp32, int8, fp16, ORT format)
 named ``<stem>.ts``, ``<stem>.onnx``, ``<stem>.int8.onnx``, ``<stem>.fp16.onnx``, ``<stem>.ort``.
-Each is written to a temporary file, verified against the PyTorch model, then renamed: a failed
-check leaves nothing behind, and an existing file is kept unless ``force``.
+Each is written to a temporary file and verified against the PyTorch model; all are renamed
+together at the end (``hwr_export.atomic.Outputs``): a failed step leaves nothing behind, so the
+retry is not refused, and an existing file is kept unless ``force``.
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hwr_export.atomic import Outputs
 from runtimes.errors import HwrError
 
 if TYPE_CHECKING:
@@ -66,15 +69,17 @@ def export_all(
         )
     names = wanted | ({"int8"} if int8 else set()) | ({"fp16"} if fp16 else set())
     targets = {name: out_dir / f"{checkpoint.stem}{SUFFIXES[name]}" for name in names}
-    if not force:  # refuse before any work, not after minutes of calibration
-        for path in targets.values():
-            if path.exists():
-                raise HwrError(f"{path}: already exists (use --force to overwrite)")
     model, contract = load_checkpoint(checkpoint)
     # One thread: a check needs no speed, and on a busy machine two OpenMP threads waiting for
     # each other made the PyTorch reference over 100x slower.
-    with checks.torch_threads(1), tempfile.TemporaryDirectory(prefix="hwr-export-") as scratch:
-        run = _Exports(model, contract, force, log)
+    with (
+        checks.torch_threads(1),
+        tempfile.TemporaryDirectory(prefix="hwr-export-") as scratch,
+        Outputs(force) as outputs,
+    ):
+        for path in targets.values():  # refuse before any work, not after minutes of calibration
+            outputs.stage(path)
+        run = _Exports(model, contract, outputs, log)
         if "torchscript" in wanted:
             run.torchscript(targets["torchscript"])
         if names == {"torchscript"}:
@@ -93,22 +98,24 @@ def export_all(
                 run.int8(fp32, targets["int8"], calibration, lines, on)
             if fp16:
                 run.fp16(fp32, targets["fp16"], lines, on)
-        return run.done
+    run.report()
+    return run.done
 
 
 class _Exports:
     """One export run: each method writes a file through its checker and logs what it found."""
 
     def __init__(
-        self, model: CRNN, contract: ModelContract, force: bool, log: Callable[[str], None]
+        self, model: CRNN, contract: ModelContract, outputs: Outputs, log: Callable[[str], None]
     ) -> None:
         from hwr_export.export import verify
 
         self.checks = verify  # imported here: `hwr --help` must not pay for numpy
-        self.model, self.contract, self.force, self.log = model, contract, force, log
+        self.model, self.contract, self.outputs, self.log = model, contract, outputs, log
         self.original = verify.memoized(verify.reference_runner(model, contract))
         self.done: dict[str, Path] = {}
         self._found: list[CheckResult] = []  # what the check of the last file found
+        self._lines: list[str] = []  # logged once every file has reached its final name
         self._fp32: RunFn | None = None
 
     def _exact(self, name: str, runner: Callable[[Path], RunFn]) -> Callable[[Path], None]:
@@ -130,40 +137,51 @@ class _Exports:
 
         return check
 
-    def _report(self, name: str, path: Path, keep: bool = True) -> Path:
-        if keep:
-            self.done[name] = path
-            size = path.stat().st_size / 1e6
-            self.log(f"{name}: {path} ({size:.2f} MB); {self._found[-1].summary()}")
-        return path
+    def _staged(
+        self,
+        name: str,
+        target: Path,
+        write: Callable[[Path], object],
+        check: Callable[[Path], None],
+    ) -> Path:
+        """Write and check ``target``'s temporary file; returns it (renamed at the end)."""
+        tmp = self.outputs.write_verified(target, write, check)
+        self.done[name] = target
+        size = tmp.stat().st_size / 1e6
+        self._lines.append(f"{name}: {target} ({size:.2f} MB); {self._found[-1].summary()}")
+        return tmp
+
+    def report(self) -> None:
+        for line in self._lines:
+            self.log(line)
 
     def torchscript(self, target: Path) -> Path:
-        from hwr_export.export.torchscript import export_torchscript
+        from hwr_export.export.torchscript import write_torchscript
 
         check = self._exact("torchscript", self.checks.torchscript_runner)
-        path = export_torchscript(self.model, self.contract, target, self.force, check)
-        return self._report("torchscript", path)
+        write = partial(write_torchscript, self.model, self.contract)
+        return self._staged("torchscript", target, write, check)
 
     def onnx(self, target: Path, keep: bool) -> Path:
-        from hwr_export.export.onnx import export_onnx
+        """The fp32 graph: staged with the others when kept, else a file in a scratch folder."""
+        from hwr_export.export.onnx import write_onnx
 
-        # A scratch fp32 file (int8/fp16 only) may be replaced freely; a kept one obeys --force.
-        force = self.force or not keep
-        path = export_onnx(
-            self.model,
-            self.contract,
-            target,
-            force=force,
-            check=self._exact("onnx", self.checks.onnx_runner),
-        )
+        write = partial(write_onnx, self.model, self.contract)
+        check = self._exact("onnx", self.checks.onnx_runner)
+        if keep:
+            path = self._staged("onnx", target, write, check)
+        else:
+            path = target
+            write(path)
+            check(path)
         self._fp32 = self.checks.memoized(self.checks.onnx_runner(path))
-        return self._report("onnx", path, keep)
+        return path
 
     def ort(self, fp32: Path, target: Path) -> Path:
-        from hwr_export.export.onnx import export_ort
+        from hwr_export.export.onnx import write_ort
 
-        path = export_ort(fp32, target, self.force, self._exact("ort", self.checks.onnx_runner))
-        return self._report("ort", path)
+        check = self._exact("ort", self.checks.onnx_runner)
+        return self._staged("ort", target, lambda tmp: write_ort(fp32, tmp, check), lambda _: None)
 
     def int8(
         self,
@@ -173,17 +191,17 @@ class _Exports:
         lines: Sequence[np.ndarray],
         on: str,
     ) -> Path:
-        from hwr_export.export.quantize import calibration_batches, export_int8
+        from hwr_export.export.quantize import calibration_batches, write_int8
 
         batches = calibration_batches(calibration, self.contract)
         check = self._close("int8", self.checks.onnx_runner, lines, on)
-        return self._report("int8", export_int8(fp32, target, batches, self.force, check))
+        return self._staged("int8", target, lambda tmp: write_int8(fp32, tmp, batches), check)
 
     def fp16(self, fp32: Path, target: Path, lines: Sequence[np.ndarray], on: str) -> Path:
-        from hwr_export.export.quantize import export_fp16
+        from hwr_export.export.quantize import write_fp16
 
         check = self._close("fp16", fp16_runner(), lines, on)
-        return self._report("fp16", export_fp16(fp32, target, self.force, check))
+        return self._staged("fp16", target, lambda tmp: write_fp16(fp32, tmp), check)
 
 
 def fp16_runner() -> Callable[[Path], object]:

@@ -23,6 +23,7 @@ feed the same arrays to every format.
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -31,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwr_export.atomic import atomic_path
+from hwr_export.atomic import write_verified
 from hwr_export.export.onnx import INPUT_NAME, read_contract, set_metadata
 from runtimes.contract import ModelContract
 from runtimes.errors import HwrError
@@ -131,13 +132,16 @@ def write_int8(fp32_path: Path, target: Path, batches: Sequence[np.ndarray]) -> 
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
         )
-        quantize_dynamic(
-            str(static),
-            str(target),
-            op_types_to_quantize=DYNAMIC_OP_TYPES,
-            weight_type=QuantType.QInt8,
-            reduce_range=True,
-        )
+        if DYNAMIC_OP_TYPES:
+            quantize_dynamic(
+                str(static),
+                str(target),
+                op_types_to_quantize=DYNAMIC_OP_TYPES,
+                weight_type=QuantType.QInt8,
+                reduce_range=True,
+            )
+        else:
+            shutil.copyfile(static, target)
     proto = onnx.load(str(target))
     set_metadata(proto, contract.to_metadata())
     onnx.checker.check_model(proto, full_check=True)
@@ -156,6 +160,7 @@ def write_fp16(fp32_path: Path, target: Path) -> None:
     set_metadata(half, read_contract(fp32_path).to_metadata())
     onnx.checker.check_model(half, full_check=True)
     onnx.save(half, str(target))
+    check_fp16_structure(target)
 
 
 def check_fp16_structure(path: Path) -> None:
@@ -182,21 +187,10 @@ def export_int8(
     check: Callable[[Path], None] | None = None,
 ) -> Path:
     """Write the int8 model atomically; ``check`` runs on it before it replaces ``path``."""
-    path = Path(path)
-    with atomic_path(path, force=force) as tmp:
-        write_int8(fp32_path, tmp, batches)
-        if check is not None:
-            check(tmp)
-    return path
+    return write_verified(path, lambda tmp: write_int8(fp32_path, tmp, batches), check, force)
 
 
 def export_fp16(
     fp32_path: Path, path: Path, force: bool = True, check: Callable[[Path], None] | None = None
 ) -> Path:
-    path = Path(path)
-    with atomic_path(path, force=force) as tmp:
-        write_fp16(fp32_path, tmp)
-        check_fp16_structure(tmp)
-        if check is not None:
-            check(tmp)
-    return path
+    return write_verified(path, lambda tmp: write_fp16(fp32_path, tmp), check, force)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from hwr_export.atomic import atomic_path
+from hwr_export.atomic import write_verified
 from hwr_export.model.crnn import CRNN
 from runtimes.contract import METADATA_KEY, ModelContract
 from runtimes.errors import HwrError
@@ -50,12 +50,7 @@ def export_torchscript(
     check: Callable[[Path], None] | None = None,
 ) -> Path:
     """Write ``path`` atomically; ``check`` runs on the temporary file before it is renamed."""
-    path = Path(path)
-    with atomic_path(path, force=force) as tmp:
-        write_torchscript(model, contract, tmp)
-        if check is not None:
-            check(tmp)
-    return path
+    return write_verified(path, lambda tmp: write_torchscript(model, contract, tmp), check, force)
 
 
 def load_torchscript(path: Path) -> tuple[torch.jit.ScriptModule, ModelContract]:

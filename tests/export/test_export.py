@@ -172,3 +172,14 @@ def test_cli_rejects_int8_without_onnx(checkpoint, tmp_path):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1
     assert "--format onnx or all" in result.output
+
+
+def test_failed_int8_step_leaves_nothing_and_the_retry_works(checkpoint, tmp_path):
+    args = ["export", str(checkpoint), "--format", "onnx", "--int8", "--out", str(tmp_path)]
+    failed = CliRunner().invoke(app, [*args, "--calibration", str(tmp_path / "nonexistent")])
+    assert failed.exit_code == 1
+    assert len(failed.output.strip().splitlines()) == 1 and "Traceback" not in failed.output
+    assert list(tmp_path.iterdir()) == []
+    retry = CliRunner().invoke(app, [*args, "--calibration", "synthetic:8"])
+    assert retry.exit_code == 0, retry.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny-model.int8.onnx", "tiny-model.onnx"]
