@@ -19,3 +19,13 @@ class ImageTooLargeError(ImageError):
 
 class RuntimeUnavailableError(HwrError):
     """The requested runtime or device is not available on this machine."""
+
+
+def printable(text: str) -> str:
+    """``text`` as valid UTF-8 text: the undecodable bytes of a file name (which Python keeps as
+    lone surrogates) become visible ``\\xNN`` escapes, so JSON and terminals never choke on them."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # surrogates that are not escaped bytes
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")

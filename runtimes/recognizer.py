@@ -11,6 +11,7 @@ The runtime is picked by file type; the PyTorch and TorchScript ones are plugins
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,15 @@ DECODERS = ("greedy", "beam")
 PATHS_PER_CHUNK = 8  # batches' worth of paths read at once: room to sort by width, bounded memory
 
 Input = ImageLike | str | Path
+
+
+@dataclass(frozen=True)
+class PathResult:
+    """The outcome for one image file: a prediction, or the one-line reason it has none."""
+
+    path: Path
+    prediction: Prediction | None = None
+    error: str | None = None
 
 
 def runtime_for(path: Path, runtime: str | None) -> str:
@@ -149,8 +159,8 @@ class Recognizer:
 
     def transcribe_paths(
         self, paths: Iterable[str | Path], batch_size: int = 16
-    ) -> Iterator[tuple[Path, Prediction | str]]:
-        """(path, prediction) in input order, or (path, error message) for an unreadable image;
+    ) -> Iterator[PathResult]:
+        """One result per path in input order, with an error message for an unreadable image;
         reads a few batches of paths at a time, so any number of files fits in memory."""
         chunk: list[Path] = []
         for path in paths:
@@ -161,9 +171,7 @@ class Recognizer:
         if chunk:
             yield from self._transcribe_chunk(chunk, batch_size)
 
-    def _transcribe_chunk(
-        self, paths: list[Path], batch_size: int
-    ) -> Iterator[tuple[Path, Prediction | str]]:
+    def _transcribe_chunk(self, paths: list[Path], batch_size: int) -> Iterator[PathResult]:
         arrays: dict[int, np.ndarray] = {}
         errors: dict[int, str] = {}
         for i, path in enumerate(paths):
@@ -173,7 +181,6 @@ class Recognizer:
                 errors[i] = str(exc)
         readable = sorted(arrays)
         predictions = self.transcribe_prepared([arrays[i] for i in readable], batch_size)
-        by_index: dict[int, Prediction | str] = dict(zip(readable, predictions, strict=True))
-        by_index.update(errors)
+        found = dict(zip(readable, predictions, strict=True))
         for i, path in enumerate(paths):
-            yield path, by_index[i]
+            yield PathResult(path, found.get(i), errors.get(i))

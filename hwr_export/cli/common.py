@@ -8,14 +8,14 @@ from typing import Any, TypeVar
 
 import typer
 
-from runtimes.errors import HwrError
+from runtimes.errors import HwrError, printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str) -> typer.Exit:
     """Print ``message`` as a one-line error and return the Exit to raise."""
-    typer.echo(f"hwr: error: {message}", err=True)
+    typer.echo(f"hwr: error: {printable(message)}", err=True)
     return typer.Exit(1)
 
 

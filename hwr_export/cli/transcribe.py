@@ -5,6 +5,8 @@
 
 One JSON object per image, in input order: {"file", "text", "confidence"} or {"file", "error"}.
 A bad image is reported and the run goes on; the exit status is 1 only if nothing was readable.
+File names that are not valid UTF-8 are written with their odd bytes as visible \\xNN escapes.
+Each line is written as soon as it is known; Ctrl-C keeps the finished lines (valid JSONL).
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from typing import Annotated, TextIO
 import typer
 
 from hwr_export.cli.common import fail, user_errors
-from runtimes.errors import HwrError
+from runtimes.errors import HwrError, printable
 from runtimes.preprocess import IMAGE_SUFFIXES
-from runtimes.recognizer import SUFFIX_RUNTIME
+from runtimes.recognizer import SUFFIX_RUNTIME, PathResult
 
 PROGRESS_MIN_FILES = 20  # a bar for a handful of lines is noise
 
@@ -57,7 +59,7 @@ def collect_images(paths: list[str]) -> list[Path]:
                 p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
             )
             if not found:
-                typer.echo(f"hwr: warning: {path}: no images found", err=True)
+                typer.echo(f"hwr: warning: {printable(str(path))}: no images found", err=True)
             images += found
         else:
             images.append(path)
@@ -76,14 +78,34 @@ def read_lexicon(path: Path) -> list[str]:
 
 @contextmanager
 def open_output(output: Path | None) -> Iterator[TextIO]:
-    """stdout, or a temporary file renamed over ``output`` when the run ends without a crash."""
+    """stdout, or a temporary file renamed over ``output`` when the run ends, also by Ctrl-C:
+    lines are written whole and flushed, so the finished ones are kept as valid JSON lines."""
     if output is None:
         yield sys.stdout
         return
-    from hwr_export.atomic import atomic_path
+    from hwr_export.atomic import Outputs
 
-    with atomic_path(output) as tmp, tmp.open("w", encoding="utf-8") as stream:
-        yield stream
+    with Outputs(force=True) as outputs:
+        stream = outputs.stage(output).open("w", encoding="utf-8")
+        try:
+            yield stream
+        except KeyboardInterrupt:
+            stream.close()
+            outputs.commit()
+            raise HwrError(f"interrupted; the results finished so far are in {output}") from None
+        finally:
+            stream.close()
+
+
+def json_record(result: PathResult) -> str:
+    """One JSON line; the file name always valid UTF-8 (see ``printable``)."""
+    record: dict[str, object] = {"file": printable(str(result.path))}
+    if result.prediction is None:
+        record["error"] = printable(result.error or "no result")
+    else:
+        record["text"] = result.prediction.text
+        record["confidence"] = round(result.prediction.confidence, 4)
+    return json.dumps(record, ensure_ascii=False) + "\n"
 
 
 @user_errors
@@ -145,17 +167,9 @@ def transcribe_command(
         open_output(output) as stream,
         tqdm(total=len(images), unit="line", file=sys.stderr, disable=quiet) as bar,
     ):
-        for path, result in recognizer.transcribe_paths(images, batch_size):
-            if isinstance(result, str):
-                record: dict[str, object] = {"file": str(path), "error": result}
-            else:
-                readable += 1
-                record = {
-                    "file": str(path),
-                    "text": result.text,
-                    "confidence": round(result.confidence, 4),
-                }
-            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        for result in recognizer.transcribe_paths(images, batch_size):
+            readable += result.prediction is not None
+            stream.write(json_record(result))
             stream.flush()
             bar.update(1)
     if readable == 0:

@@ -153,3 +153,55 @@ def test_user_errors_are_one_line(
     result = runner.invoke(app, ["transcribe", str(models["onnx"]), *args])
     assert result.exit_code == 1
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_file_name_that_is_not_utf8_is_written_visibly_and_the_run_goes_on(
+    models: dict[str, Path], images: Path, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    odd = os.fsdecode(b"line-\xff.png")  # a Latin-1 name on a UTF-8 system
+    (images / "a.png").rename(images / odd)
+    out = tmp_path / "out.jsonl"
+    to_file = runner.invoke(app, ["transcribe", str(models["onnx"]), str(images), "-o", str(out)])
+    assert to_file.exit_code == 0, to_file.output
+    rows = records(out.read_text(encoding="utf-8"))
+    [odd_row] = [r for r in rows if "line-" in r["file"]]
+    assert len(rows) == 4 and odd_row["file"].endswith("line-\\xff.png") and "text" in odd_row
+    hwr = Path(sys.executable).with_name("hwr")
+    shown = subprocess.run(
+        [str(hwr), "transcribe", str(models["onnx"]), str(images)], capture_output=True, check=True
+    )
+    assert records(shown.stdout.decode("utf-8")) == rows  # stdout is valid UTF-8 too
+
+
+def test_ctrl_c_keeps_the_finished_lines(
+    models: dict[str, Path], images: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runtimes.recognizer import Recognizer
+
+    real = Recognizer.transcribe_paths
+
+    def interrupted(self, paths, batch_size=16):
+        for i, result in enumerate(real(self, paths, batch_size)):
+            if i == 2:
+                raise KeyboardInterrupt
+            yield result
+
+    monkeypatch.setattr(Recognizer, "transcribe_paths", interrupted)
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["transcribe", str(models["onnx"]), str(images), "-o", str(out)])
+    assert result.exit_code == 1
+    assert len(result.output.strip().splitlines()) == 1 and "interrupted" in result.output
+    assert [Path(r["file"]).name for r in records(out.read_text())] == ["a.png", "b.jpg"]
+
+
+def test_an_unwritable_output_is_a_one_line_error(models: dict[str, Path], images: Path) -> None:
+    blocker = images / "notes.txt"  # a file where the output's folder should be
+    args = ["transcribe", str(models["onnx"]), str(images), "-o", str(blocker / "x.jsonl")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+    assert "cannot write here" in result.output

@@ -183,9 +183,11 @@ def test_unreadable_items_are_reported_and_the_rest_transcribed(
     (tmp_path / "zero.png").write_bytes(b"")
     order = ["corrupt.png", "good.png", "zero.png", "one_px.png", "wide.png", "strip.png"]
     recognizer = Recognizer.load(model_files["onnx"], threads=1)
-    results = dict(recognizer.transcribe_paths([tmp_path / n for n in order], batch_size=2))
-    assert list(results) == [tmp_path / n for n in order]
-    errors = {p.name: r for p, r in results.items() if isinstance(r, str)}
+    found = list(recognizer.transcribe_paths([tmp_path / n for n in order], batch_size=2))
+    assert [r.path for r in found] == [tmp_path / n for n in order]
+    assert all((r.prediction is None) != (r.error is None) for r in found)
+    results = {r.path: r.prediction or r.error for r in found}
+    errors = {r.path.name: r.error for r in found if r.error is not None}
     assert set(errors) == {"corrupt.png", "zero.png", "strip.png"}
     assert all(message.startswith(str(tmp_path)) for message in errors.values())
     assert "empty file" in errors["zero.png"] and "split the line" in errors["strip.png"]
