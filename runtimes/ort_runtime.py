@@ -91,6 +91,8 @@ class OrtRuntime:
         metadata = self.session.get_modelmeta().custom_metadata_map
         self.contract = ModelContract.from_metadata(dict(metadata), source=str(self.path))
         model_input = self.session.get_inputs()[0]
+        model_output = self.session.get_outputs()[0]
+        self.contract.check_graph(model_input.shape, model_output.shape, str(self.path))
         self.input_name = model_input.name
         # fp16 exports may keep float16 inputs; the rest of the pipeline stays float32.
         self.input_dtype = np.float16 if model_input.type == "tensor(float16)" else np.float32
