@@ -70,7 +70,13 @@ def run_batched(
     run: Callable[[np.ndarray], np.ndarray],
     batch_size: int,
 ) -> list[np.ndarray]:
-    """Per line (T_i, C) logits, trimmed to the line's own frames, in the order of ``arrays``."""
+    """Per line (T_i, C) logits, trimmed to the line's own frames, in the order of ``arrays``.
+
+    A model whose lines depend on their batch mates (``contract.batch_independent`` False, e.g.
+    int8 with a dynamically quantized LSTM) runs one line at a time: batch = single, always.
+    """
+    if not contract.batch_independent:
+        batch_size = 1
     widths = [a.shape[1] for a in arrays]
     results: list[np.ndarray | None] = [None] * len(arrays)
     for ids in plan_batches(

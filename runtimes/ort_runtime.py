@@ -7,6 +7,7 @@ run as a GPU one.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ CUDA_OPTIONS = {"cudnn_conv_algo_search": "HEURISTIC"}
 # graphs on the CPU provider (onnxruntime issue #15494, reproduced with 1.32). Fp32 and int8 keep
 # it: it halves CPU time of the small preset.
 FP16_DISABLED_OPTIMIZERS = ["NchwcTransformer"]
+# Ops whose activation scale comes from the whole batch: a line's output depends on its mates.
+DYNAMIC_QUANTIZATION_OPS = {"DynamicQuantizeLSTM", "DynamicQuantizeLinear", "DynamicQuantizeMatMul"}
 
 
 def has_fp16_weights(path: Path) -> bool:
@@ -37,6 +40,20 @@ def has_fp16_weights(path: Path) -> bool:
     except Exception:  # unreadable files get ORT's own error message below
         return False
     return any(init.data_type == onnx.TensorProto.FLOAT16 for init in proto.graph.initializer)
+
+
+def has_dynamic_quantization(path: Path) -> bool:
+    """Whether an .onnx file holds ops that quantize activations by the batch's own range
+    (int8 files exported before the contract said so); ORT-format files rely on the contract."""
+    if path.suffix.lower() != ".onnx":
+        return False
+    import onnx
+
+    try:
+        proto = onnx.load(str(path), load_external_data=False)
+    except Exception:  # unreadable files get ORT's own error message below
+        return False
+    return any(node.op_type in DYNAMIC_QUANTIZATION_OPS for node in proto.graph.node)
 
 
 def _providers(device: str, source: str) -> list[Any]:
@@ -90,6 +107,8 @@ class OrtRuntime:
             )
         metadata = self.session.get_modelmeta().custom_metadata_map
         self.contract = ModelContract.from_metadata(dict(metadata), source=str(self.path))
+        if self.contract.batch_independent and has_dynamic_quantization(self.path):
+            self.contract = replace(self.contract, batch_independent=False)
         model_input = self.session.get_inputs()[0]
         model_output = self.session.get_outputs()[0]
         self.contract.check_graph(model_input.shape, model_output.shape, str(self.path))

@@ -28,6 +28,7 @@ import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -143,7 +144,9 @@ def write_int8(fp32_path: Path, target: Path, batches: Sequence[np.ndarray]) -> 
         else:
             shutil.copyfile(static, target)
     proto = onnx.load(str(target))
-    set_metadata(proto, contract.to_metadata())
+    # DynamicQuantizeLSTM scales its input by the batch's range: batch mates change a line.
+    per_line = bool(DYNAMIC_OP_TYPES)
+    set_metadata(proto, replace(contract, batch_independent=not per_line).to_metadata())
     onnx.checker.check_model(proto, full_check=True)
     onnx.save(proto, str(target))
 
