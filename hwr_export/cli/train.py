@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from hwr_export.cli.common import user_errors
+from runtimes.errors import HwrError
+
+if TYPE_CHECKING:
+    from hwr_export.train.loop import TrainConfig
 
 
 class Schedule(str, Enum):
@@ -36,8 +40,25 @@ def models_command() -> None:
     )
 
 
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether the user set this option (not its default); compared by name, as typer may
+    carry its own copy of click's ParameterSource."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
+
+
+def _from_saved(saved: dict[str, object], given: dict[str, object]) -> TrainConfig:
+    from hwr_export.train.loop import TrainConfig
+
+    try:
+        return TrainConfig(**{**saved, **given})
+    except TypeError as exc:
+        raise HwrError(f"the saved run's configuration does not fit this hwr ({exc})") from None
+
+
 @user_errors
 def train_command(
+    ctx: typer.Context,
     out: Annotated[Path, typer.Option(help="Run folder: checkpoints, state, metrics.json.")],
     data: Annotated[
         str, typer.Option(help="synthetic[:N], a local folder, or a HF dataset id.")
@@ -70,6 +91,8 @@ def train_command(
         bool, typer.Option(help="Synthetic --data: draw new lines every epoch (pre-training).")
     ] = False,
 ) -> None:
+    import dataclasses
+
     from hwr_export.train.loop import TrainConfig, train
 
     cfg = TrainConfig(
@@ -89,6 +112,12 @@ def train_command(
         skip_bad=skip_bad,
         fresh_synthetic=fresh_synthetic,
     )
+    if resume:  # the saved run's settings, except the flags given now (checked by train)
+        from hwr_export.train.state import load_run
+
+        given = {f.name for f in dataclasses.fields(TrainConfig) if _given(ctx, f.name)}
+        saved = load_run(out)["config"]
+        cfg = _from_saved(saved, {name: getattr(cfg, name) for name in given})
     progress = train(cfg, out, resume=resume, threads=threads, device=device)
     best = min(progress.history, key=lambda r: r["val_cer"])
     typer.echo(

@@ -40,6 +40,9 @@ def save_checkpoint(model: CRNN, path: Path, metrics: dict[str, Any] | None = No
         "format": "pt",
     }
     tensors = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    broken = [k for k, v in tensors.items() if v.is_floating_point() and not v.isfinite().all()]
+    if broken:
+        raise HwrError(f"{path}: not saved, weights {broken[0]!r} are not finite (NaN or inf)")
     with atomic_path(Path(path)) as tmp:
         save_file(tensors, str(tmp), metadata=metadata)
 

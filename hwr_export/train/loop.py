@@ -9,8 +9,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,6 +75,19 @@ class TrainConfig:
     skip_bad: bool = False
     fresh_synthetic: bool = False  # synthetic training data: new lines every epoch
 
+    def __post_init__(self) -> None:
+        for name in ("lr", "weight_decay", "clip_norm", "aux_weight", "save_minutes"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0) or (name == "lr" and value == 0):
+                raise HwrError(
+                    f"--{name.replace('_', '-')} must be a finite positive number, got {value}"
+                )
+        for name in ("epochs", "batch_size", "warmup_steps"):
+            if getattr(self, name) < 1:
+                raise HwrError(
+                    f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}"
+                )
+
 
 def train(
     cfg: TrainConfig,
@@ -82,19 +99,32 @@ def train(
     """Train ``cfg`` into ``out``. ``device``: "cpu", "cuda" or "auto" (CUDA when present).
 
     The device is not part of the run's configuration: a run may resume on another machine.
+    The first Ctrl-C saves after the running step and names the command that resumes.
     """
+    with ctrl_c_flag() as interrupted:
+        return _train(cfg, out, resume, threads, device, interrupted)
+
+
+def _train(
+    cfg: TrainConfig,
+    out: Path,
+    resume: bool,
+    threads: int | None,
+    device: str,
+    interrupted: threading.Event,
+) -> Progress:
     torch.set_num_threads(threads or os.cpu_count() or 1)
     dev = training_device(device)
     out = Path(out)
     state: dict[str, Any] | None = None
     if resume:
         state = load_run(out)
-        saved = TrainConfig(**state["config"])
-        cfg = dataclasses.replace(saved, epochs=max(cfg.epochs, saved.epochs))
+        cfg = resumed_config(state["config"], cfg)
     elif (out / STATE_NAME).exists():
         raise HwrError(
             f"{out}: holds a training run already; pass --resume or choose another --out"
         )
+    check_writable(out)  # now, not after the first epoch
     config = get_preset(cfg.preset)
     contract = contract_for(config)
     drawn_epoch = state["progress"].epoch if state else 0
@@ -119,7 +149,6 @@ def train(
         scheduler.load_state_dict(state["scheduler"])
         progress = state["progress"]
         print(f"hwr: resuming at epoch {progress.epoch + 1}, step {progress.step}", file=sys.stderr)
-    out.mkdir(parents=True, exist_ok=True)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     config_dict = dataclasses.asdict(cfg)
 
@@ -147,6 +176,11 @@ def train(
             torch.manual_seed(cfg.seed * 1_000_003 + progress.step)
             _plateau_warmup(cfg, optimizer, progress.step)
             loss = _train_step(model, optimizer, ctc, cfg, train_data, ids, contract, rng, dev)
+            if not math.isfinite(loss):
+                raise HwrError(
+                    f"training diverged at step {progress.step + 1} (loss {loss}); the run in "
+                    f"{out} keeps its last finite state (try a lower --lr)"
+                )
             if cfg.schedule == "cosine":
                 scheduler.step()
             losses.append(loss)
@@ -157,6 +191,12 @@ def train(
             bar.set_postfix(
                 loss=f"{np.mean(losses[-50:]):.3f}", lr=f"{optimizer.param_groups[0]['lr']:.2e}"
             )
+            if interrupted.is_set():  # Ctrl-C, taken between two steps: a consistent state
+                save_run(out, model, optimizer, scheduler, progress, config_dict)
+                raise HwrError(
+                    f"interrupted; saved at epoch {progress.epoch + 1}, step {progress.step}: "
+                    f"continue with `hwr train --out {out} --resume`"
+                )
             if time.time() - last_save > cfg.save_minutes * 60:
                 progress.seconds += time.time() - last_save
                 last_save = time.time()
@@ -191,6 +231,73 @@ def train(
         save_run(out, model, optimizer, scheduler, progress, config_dict)
         write_metrics(out, config_dict, progress)
     return progress
+
+
+@contextmanager
+def ctrl_c_flag() -> Iterator[threading.Event]:
+    """An event set by the first Ctrl-C (the loop saves and stops after the running step);
+    a second Ctrl-C interrupts at once. Only the main thread can take signals."""
+    flag = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def first(signum: int, frame: object) -> None:
+        flag.set()
+        signal.signal(signal.SIGINT, previous)
+        print("hwr: stopping after this step (Ctrl-C again to stop at once)", file=sys.stderr)
+
+    signal.signal(signal.SIGINT, first)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def check_writable(out: Path) -> None:
+    """Create ``out`` and prove a file can be written there, before any training."""
+    import tempfile
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise HwrError(f"{out}: cannot write the run here ({exc.strerror or exc})") from None
+
+
+# What may change when a run resumes; everything else must match the saved run.
+CHANGEABLE_ON_RESUME = ("epochs", "save_minutes", "skip_bad")
+
+
+def resumed_config(saved: dict[str, Any], asked: TrainConfig) -> TrainConfig:
+    """The saved run's configuration, with the changes a resume may make (logged);
+    any other difference is an error rather than a silently ignored flag."""
+    try:
+        config = TrainConfig(**saved)
+    except TypeError as exc:
+        raise HwrError(f"the saved run's configuration does not fit this hwr ({exc})") from None
+    conflicts = [
+        f"--{name.replace('_', '-')} {getattr(asked, name)!r} (the run has {getattr(config, name)!r})"
+        for name in (f.name for f in dataclasses.fields(TrainConfig))
+        if name not in CHANGEABLE_ON_RESUME and getattr(asked, name) != getattr(config, name)
+    ]
+    if conflicts:
+        raise HwrError(
+            "--resume continues the saved run; these differ from it: " + "; ".join(conflicts)
+        )
+    changes = {
+        name: getattr(asked, name)
+        for name in CHANGEABLE_ON_RESUME
+        if getattr(asked, name) != getattr(config, name)
+    }
+    for name, value in changes.items():
+        print(
+            f"hwr: resuming with --{name.replace('_', '-')} {value} (was {getattr(config, name)})",
+            file=sys.stderr,
+        )
+    return dataclasses.replace(config, **changes)
 
 
 def _training_lines(cfg: TrainConfig, contract: ModelContract, epoch: int) -> PreparedLines:

@@ -172,3 +172,78 @@ def test_a_file_that_is_not_a_state_is_refused_in_one_line(tmp_path):
     with pytest.raises(HwrError, match="cannot read training state") as info:
         load_run(tmp_path)
     assert "\n" not in str(info.value)
+
+
+def test_resume_keeps_the_runs_settings_and_refuses_conflicting_flags(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    real_step, calls = loop._train_step, {"n": 0}
+
+    def dying_step(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real_step(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "_train_step", dying_step)
+    with pytest.raises(KeyboardInterrupt):
+        train(_config(epochs=1), out, threads=1)
+    monkeypatch.setattr(loop, "_train_step", real_step)
+    runner = CliRunner()
+    bad = runner.invoke(app, ["train", "--out", str(out), "--resume", "--lr", "999"])
+    assert bad.exit_code == 1 and "--lr 999.0" in bad.output and "0.003" in bad.output
+    assert len(bad.output.strip().splitlines()) == 1
+    bad = runner.invoke(app, ["train", "--out", str(out), "--resume", "--data", "/nonexistent"])
+    assert bad.exit_code == 1 and "--data '/nonexistent'" in bad.output
+    # No flags: the saved run's own settings (1 epoch), not the CLI defaults (10 epochs).
+    done = runner.invoke(app, ["train", "--out", str(out), "--resume", "--threads", "1"])
+    assert done.exit_code == 0, done.output
+    assert load_run(out)["progress"].epoch == 1
+    more = runner.invoke(app, ["train", "--out", str(out), "--resume", "--epochs", "2"])
+    assert more.exit_code == 0 and "resuming with --epochs 2 (was 1)" in more.output
+    assert load_run(out)["progress"].epoch == 2
+
+
+@pytest.mark.parametrize("lr", ["-1", "nan", "inf", "0"])
+def test_bad_learning_rates_are_one_line_errors(tmp_path, lr):
+    result = CliRunner().invoke(app, ["train", "--out", str(tmp_path / "r"), "--lr", lr])
+    assert result.exit_code == 1 and "--lr must be a finite positive number" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "r").exists()
+
+
+def test_an_unwritable_run_folder_is_refused_before_training(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = CliRunner().invoke(
+        app, ["train", "--out", str(blocker / "run"), "--data", "synthetic:8", "--preset", "tiny"]
+    )
+    assert result.exit_code == 1 and "cannot write the run here" in result.output
+    assert "training lines" not in result.output  # refused before any data was made
+
+
+def test_a_diverging_run_stops_and_never_saves_non_finite_weights(tmp_path):
+    with pytest.raises(HwrError, match="training diverged"):
+        train(_config(lr=1e30), tmp_path, threads=1)
+    for name in ("best.safetensors", "last.safetensors"):
+        if (tmp_path / name).exists():
+            model, _ = load_checkpoint(tmp_path / name)
+            assert all(torch.isfinite(p).all() for p in model.parameters()), name
+
+
+def test_ctrl_c_saves_after_the_step_and_names_the_resume_command(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    real_step, calls = loop._train_step, {"n": 0}
+
+    def step_then_ctrl_c(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, in the middle of a step
+        return real_step(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "_train_step", step_then_ctrl_c)
+    with pytest.raises(HwrError, match="--resume") as info:
+        train(_config(save_minutes=60.0), tmp_path, threads=1)
+    assert f"hwr train --out {tmp_path} --resume" in str(info.value)
+    assert load_run(tmp_path)["progress"].step == 2
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
