@@ -82,7 +82,6 @@ class Outputs:
         except OSError as exc:
             raise HwrError(f"{target}: cannot write here ({exc.strerror or exc})") from None
         os.close(fd)
-        os.chmod(name, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
         self._staged.append(_Staged(target, Path(name), expected))
         return Path(name)
 
@@ -108,6 +107,9 @@ class Outputs:
                     "nothing was replaced"
                 )
         for item in self._staged:
+            # mkstemp (and writers that recreate the file, like safetensors) make 0600;
+            # outputs get the usual permissions.
+            os.chmod(item.temporary, 0o666 & ~_umask())
             if item.expected is None:
                 _rename_no_replace(item.temporary, item.target)
             else:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from runtimes.contract import ModelContract
 from runtimes.errors import ImageError, ImageTooLargeError
@@ -29,7 +29,8 @@ ImageLike = Image.Image | np.ndarray
 
 
 def load_image(path: str | Path) -> Image.Image:
-    """Open and fully decode an image (lazy decoding would hide corrupt data until later)."""
+    """Open and fully decode an image (lazy decoding would hide corrupt data until later),
+    turned upright by its EXIF orientation as every viewer shows it."""
     path = Path(path)
     try:
         if path.is_dir():
@@ -38,10 +39,14 @@ def load_image(path: str | Path) -> Image.Image:
             raise ImageError(f"{path}: cannot read image (empty file)")
     except FileNotFoundError:
         raise ImageError(f"{path}: cannot read image (file not found)") from None
+    except OSError as exc:
+        raise ImageError(f"{path}: cannot read image ({exc.strerror or exc})") from None
     return _decode(path, str(path), max_pixels=None)
 
 
-def decode_image(data: bytes, name: str, max_pixels: int | None = None) -> Image.Image:
+def decode_image(
+    data: bytes, name: str = "image bytes", max_pixels: int | None = None
+) -> Image.Image:
     """Decode image bytes (an upload); ``max_pixels`` is checked on the header, before decoding,
     so an oversized image is refused without its pixels ever being allocated."""
     if not data:
@@ -59,7 +64,8 @@ def _decode(source: Path | BinaryIO, name: str, max_pixels: int | None) -> Image
                     f"the {max_pixels:,} px limit"
                 )
             image.load()
-            return image
+            upright = ImageOps.exif_transpose(image)  # as every viewer shows it
+            return upright if upright is not None else image
     except FileNotFoundError:
         raise ImageError(f"{name}: cannot read image (file not found)") from None
     except UnidentifiedImageError:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from runtimes.base import RUNTIME_NAMES, Runtime
 from runtimes.batching import run_batched
@@ -22,7 +23,7 @@ from runtimes.contract import ModelContract
 from runtimes.decode import Lexicon, Prediction, decode
 from runtimes.errors import HwrError, ImageError
 from runtimes.plugins import runtime_factory
-from runtimes.preprocess import ImageLike, load_image, to_model_input
+from runtimes.preprocess import ImageLike, decode_image, load_image, to_model_input
 
 SUFFIX_RUNTIME = {
     ".onnx": "onnx",
@@ -35,7 +36,7 @@ SUFFIX_RUNTIME = {
 DECODERS = ("greedy", "beam")
 PATHS_PER_CHUNK = 8  # batches' worth of paths read at once: room to sort by width, bounded memory
 
-Input = ImageLike | str | Path
+Input = ImageLike | str | Path | bytes
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,15 @@ class Recognizer:
         return self.runtime.run(batch)
 
     def prepare(self, item: Input) -> np.ndarray:
-        """One image (object or path) as normalized model input; ImageError names the file."""
+        """One image (object, path, or encoded bytes) as normalized model input; ImageError
+        names the file."""
+        if isinstance(item, (bytes, bytearray, memoryview)):
+            return to_model_input(decode_image(bytes(item)), self.contract)
+        if not isinstance(item, (str, Path, Image.Image, np.ndarray)):
+            raise ImageError(
+                f"cannot read image from a {type(item).__name__} (give a path, a PIL image, "
+                "a numpy array or encoded bytes)"
+            )
         if isinstance(item, (str, Path)):
             try:
                 return to_model_input(load_image(item), self.contract)
@@ -152,8 +161,11 @@ class Recognizer:
             for x in logits
         ]
 
-    def transcribe(self, images: Sequence[Input], batch_size: int = 16) -> list[Prediction]:
-        """Predictions in input order; an unreadable image raises ImageError."""
+    def transcribe(self, images: Sequence[Input] | Input, batch_size: int = 16) -> list[Prediction]:
+        """Predictions in input order; an unreadable image raises ImageError. A single item
+        (a path string, bytes, an image) is one image, not a sequence of characters."""
+        if isinstance(images, (str, Path, bytes, bytearray, memoryview, Image.Image)):
+            images = [images]
         arrays = [self.prepare(item) for item in images]
         return self.transcribe_prepared(arrays, batch_size)
 

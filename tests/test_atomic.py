@@ -50,3 +50,16 @@ def test_force_replaces_an_unchanged_file_and_keeps_usual_permissions(tmp_path):
     write_verified(target, lambda p: p.write_text("new"), force=True)
     assert target.read_text() == "new"
     assert target.stat().st_mode & 0o044 == 0o044  # readable by group and others, like 0644
+
+
+def test_checkpoints_get_the_usual_permissions(tmp_path):
+    import os
+
+    from hwr_export.model.checkpoint import save_checkpoint
+    from hwr_export.model.crnn import CRNN
+    from hwr_export.model.presets import get_preset
+
+    save_checkpoint(CRNN(get_preset("tiny")), tmp_path / "best.safetensors")
+    (tmp_path / "other.json").write_text("{}")
+    mode = os.stat(tmp_path / "best.safetensors").st_mode & 0o777
+    assert mode == os.stat(tmp_path / "other.json").st_mode & 0o777

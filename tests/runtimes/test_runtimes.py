@@ -21,7 +21,7 @@ from hwr_export.model.torch_runtime import TorchRuntime
 from runtimes.base import Runtime
 from runtimes.batching import plan_batches, run_batched
 from runtimes.contract import ModelContract
-from runtimes.errors import HwrError, ModelContractError, RuntimeUnavailableError
+from runtimes.errors import HwrError, ImageError, ModelContractError, RuntimeUnavailableError
 from runtimes.ort_runtime import OrtRuntime
 from runtimes.recognizer import Recognizer
 
@@ -321,3 +321,33 @@ def test_batched_equals_single_on_many_widths(model_files: dict[str, Path]) -> N
         np.testing.assert_allclose(b, s, atol=1e-4)
     texts = [p.text for p in recognizer.transcribe(images, batch_size=8)]
     assert texts == [recognizer.transcribe([image])[0].text for image in images]
+
+
+def test_python_api_takes_a_single_item_bytes_and_refuses_other_types(
+    model_files: dict[str, Path], lines: list[Image.Image], tmp_path: Path
+) -> None:
+    import io
+
+    rec = Recognizer.load(model_files["onnx"], threads=1)
+    path = tmp_path / "line.png"
+    lines[1].save(path)
+    expected = rec.transcribe([lines[1]])[0].text
+    assert [p.text for p in rec.transcribe(str(path))] == [expected]  # not one per character
+    assert [p.text for p in rec.transcribe(path)] == [expected]
+    encoded = io.BytesIO()
+    lines[1].save(encoded, "PNG")
+    assert [p.text for p in rec.transcribe(encoded.getvalue())] == [expected]
+    assert [p.text for p in rec.transcribe([encoded.getvalue(), path])] == [expected] * 2
+    for bad in (None, 42, b"not an image"):
+        with pytest.raises(ImageError):
+            rec.transcribe([bad])
+
+
+def test_exif_orientation_is_applied(tmp_path: Path) -> None:
+    from runtimes.preprocess import load_image
+
+    upright = Image.new("L", (200, 40), 255)  # a wide line...
+    exif = Image.Exif()
+    exif[0x0112] = 6  # ...stored rotated, as phones do: "rotate 90 degrees clockwise to view"
+    upright.transpose(Image.Transpose.ROTATE_90).save(tmp_path / "phone.jpg", exif=exif)
+    assert load_image(tmp_path / "phone.jpg").size == (200, 40)
