@@ -34,6 +34,9 @@ SUFFIX_RUNTIME = {
     ".torchscript": "torchscript",
 }
 DECODERS = ("greedy", "beam")
+# A line is wider than high and, even scanned at 600 dpi, rarely over 600 px high.
+MIN_LINE_ASPECT = 1.0
+MAX_LINE_HEIGHT = 600
 PATHS_PER_CHUNK = 8  # batches' worth of paths read at once: room to sort by width, bounded memory
 
 Input = ImageLike | str | Path | bytes
@@ -46,6 +49,17 @@ class PathResult:
     path: Path
     prediction: Prediction | None = None
     error: str | None = None
+    warnings: tuple[str, ...] = ()  # e.g. a whole page, or nothing recognised
+
+
+def not_a_line(width: int, height: int) -> str | None:
+    """Why an image does not look like one text line (a page, a photo), or None."""
+    if height > MAX_LINE_HEIGHT or width < height * MIN_LINE_ASPECT:
+        return (
+            f"{width}x{height} px does not look like a single text line "
+            "(hwr reads one line per image; crop pages into lines first)"
+        )
+    return None
 
 
 def runtime_for(path: Path, runtime: str | None) -> str:
@@ -124,14 +138,19 @@ class Recognizer:
                 "a numpy array or encoded bytes)"
             )
         if isinstance(item, (str, Path)):
-            try:
-                return to_model_input(load_image(item), self.contract)
-            except ImageError as exc:
-                message = str(exc)
-                raise ImageError(
-                    message if message.startswith(str(item)) else f"{item}: {message}"
-                ) from None
+            return self._prepare_file(Path(item))[0]
         return to_model_input(item, self.contract)
+
+    def _prepare_file(self, path: Path) -> tuple[np.ndarray, str | None]:
+        """Model input of an image file, and a warning if it does not look like one line."""
+        try:
+            image = load_image(path)
+            return to_model_input(image, self.contract), not_a_line(image.width, image.height)
+        except ImageError as exc:
+            message = str(exc)
+            raise ImageError(
+                message if message.startswith(str(path)) else f"{path}: {message}"
+            ) from None
 
     def transcribe_prepared(
         self,
@@ -186,13 +205,18 @@ class Recognizer:
     def _transcribe_chunk(self, paths: list[Path], batch_size: int) -> Iterator[PathResult]:
         arrays: dict[int, np.ndarray] = {}
         errors: dict[int, str] = {}
+        shape_warnings: dict[int, str | None] = {}
         for i, path in enumerate(paths):
             try:
-                arrays[i] = self.prepare(path)
+                arrays[i], shape_warnings[i] = self._prepare_file(path)
             except ImageError as exc:
                 errors[i] = str(exc)
         readable = sorted(arrays)
         predictions = self.transcribe_prepared([arrays[i] for i in readable], batch_size)
         found = dict(zip(readable, predictions, strict=True))
         for i, path in enumerate(paths):
-            yield PathResult(path, found.get(i), errors.get(i))
+            prediction = found.get(i)
+            warnings = [shape_warnings.get(i)]
+            if prediction is not None and not prediction.text:
+                warnings.append("no text recognised")
+            yield PathResult(path, prediction, errors.get(i), tuple(w for w in warnings if w))

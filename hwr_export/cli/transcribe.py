@@ -3,7 +3,8 @@
     hwr transcribe lines/                          # bundled model, every image under lines/
     hwr transcribe model.onnx a.png b.png -o out.jsonl --decoder beam --lexicon words.txt
 
-One JSON object per image, in input order: {"file", "text", "confidence"} or {"file", "error"}.
+One JSON object per image, in input order: {"file", "text", "confidence"} or {"file", "error"},
+with "warnings" (also on stderr) when an image does not look like one line or gives no text.
 A bad image is reported and the run goes on; the exit status is 1 only if nothing was readable.
 File names that are not valid UTF-8 are written with their odd bytes as visible \\xNN escapes.
 Each line is written as soon as it is known; Ctrl-C keeps the finished lines (valid JSONL).
@@ -105,6 +106,8 @@ def json_record(result: PathResult) -> str:
     else:
         record["text"] = result.prediction.text
         record["confidence"] = round(result.prediction.confidence, 4)
+    if result.warnings:
+        record["warnings"] = list(result.warnings)
     return json.dumps(record, ensure_ascii=False) + "\n"
 
 
@@ -169,6 +172,10 @@ def transcribe_command(
     ):
         for result in recognizer.transcribe_paths(images, batch_size):
             readable += result.prediction is not None
+            for warning in result.warnings:
+                bar.write(
+                    f"hwr: warning: {printable(str(result.path))}: {warning}", file=sys.stderr
+                )
             stream.write(json_record(result))
             stream.flush()
             bar.update(1)
