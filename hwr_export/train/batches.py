@@ -51,6 +51,7 @@ def prepare_lines(
     out = PreparedLines([], [], [], [])
     problems: list[str] = []
     unknown: Counter[str] = Counter()
+    empty_after_removal: list[str] = []
     for sample in samples:
         try:
             if not sample.text.strip():
@@ -61,6 +62,9 @@ def prepare_lines(
             continue
         unknown.update(ch for ch in sample.text if ch not in index)
         text = "".join(ch for ch in sample.text if ch in index)
+        if not text.strip():  # nothing left to learn: CTC would teach it to output nothing
+            empty_after_removal.append(sample.name)
+            continue
         out.images.append(image)
         out.labels.append([index[ch] for ch in text])
         out.texts.append(text)
@@ -74,6 +78,12 @@ def prepare_lines(
         chars = ", ".join(f"{ch!r} x{n}" for ch, n in unknown.most_common())
         print(
             f"hwr: warning: characters outside the model charset were removed from targets: {chars}",
+            file=sys.stderr,
+        )
+    if empty_after_removal:
+        print(
+            f"hwr: warning: {len(empty_after_removal)} lines left out, no character of their "
+            f"text is in the model charset (first: {empty_after_removal[0]})",
             file=sys.stderr,
         )
     if not out.images:

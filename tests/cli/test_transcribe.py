@@ -207,7 +207,9 @@ def test_an_unwritable_output_is_a_one_line_error(models: dict[str, Path], image
     assert "cannot write here" in result.output
 
 
-def test_a_whole_page_is_flagged_not_silently_empty(models: dict[str, Path], tmp_path: Path) -> None:
+def test_a_whole_page_is_flagged_not_silently_empty(
+    models: dict[str, Path], tmp_path: Path
+) -> None:
     Image.new("L", (2500, 3500), 255).save(tmp_path / "page.png")
     result = runner.invoke(app, ["transcribe", str(models["onnx"]), str(tmp_path / "page.png")])
     assert result.exit_code == 0, result.output

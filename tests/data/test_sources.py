@@ -134,3 +134,20 @@ def test_lines_are_resized_to_model_height(tmp_path):
     data = prepare_lines(open_lines(str(tmp_path), "train"), CONTRACT)
     assert data.images[0].size == (96, 32)
     assert sources.SPLIT_SEEDS["train"] != sources.SPLIT_SEEDS["validation"]
+
+
+def test_a_line_left_without_any_known_character_does_not_train(capsys):
+    from PIL import Image
+
+    from hwr_export.data.sources import LineSample
+
+    def paper():
+        return Image.new("L", (100, 40), 255)
+
+    samples = [
+        LineSample("greek.png", "\u03b1\u03b2\u03b3", paper),
+        LineSample("ok.png", "ok", paper),
+    ]
+    data = prepare_lines(samples, CONTRACT)
+    assert data.texts == ["ok"]
+    assert "1 lines left out" in capsys.readouterr().err
