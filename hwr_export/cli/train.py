@@ -65,15 +65,21 @@ def train_command(
     ] = "synthetic",
     val_data: Annotated[str | None, typer.Option(help="Validation data (default: --data).")] = None,
     preset: Annotated[str, typer.Option(help="Architecture (see `hwr models`).")] = "small",
-    epochs: Annotated[int, typer.Option(min=1)] = 10,
-    batch_size: Annotated[int, typer.Option(min=1)] = 16,
+    epochs: Annotated[
+        int, typer.Option(min=1, help="Passes over the training data (--resume: may extend).")
+    ] = 10,
+    batch_size: Annotated[int, typer.Option(min=1, help="Lines per training step.")] = 16,
     lr: Annotated[float, typer.Option(help="Peak learning rate (AdamW).")] = 1e-3,
     schedule: Annotated[
         Schedule, typer.Option(help="LR schedule after warm-up.")
     ] = Schedule.plateau,
-    warmup_steps: Annotated[int, typer.Option(min=1)] = 200,
+    warmup_steps: Annotated[
+        int, typer.Option(min=1, help="Steps of linear learning-rate warm-up.")
+    ] = 200,
     augment: Annotated[bool, typer.Option(help="Slant, scale, stroke, blur, noise.")] = True,
-    seed: Annotated[int, typer.Option()] = 0,
+    seed: Annotated[
+        int, typer.Option(help="Seed of batch order, augmentation and initial weights.")
+    ] = 0,
     limit: Annotated[int | None, typer.Option(help="Use only N training lines.")] = None,
     val_limit: Annotated[int | None, typer.Option(help="Use only N validation lines.")] = None,
     init: Annotated[Path | None, typer.Option(help="Start from this checkpoint's weights.")] = None,
