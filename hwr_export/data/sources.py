@@ -8,6 +8,7 @@ open_lines("Teklia/IAM-line", "test")                      # Hugging Face Hub
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -64,6 +65,29 @@ def open_lines(
     if not samples:
         raise HwrError(f"{spec}: no lines found for split {split!r}")
     return samples
+
+
+HELD_OUT_FRACTION = 0.1  # of a folder without split subfolders, kept for validation
+
+
+def has_split_folders(spec: str) -> bool:
+    """False for a local folder that holds its lines directly (no train/ validation/ ...):
+    its "train" and "validation" splits would be the same lines."""
+    root = Path(spec)
+    if spec.startswith("synthetic") or not root.is_dir():
+        return True
+    return any((root / split).is_dir() for split in SPLIT_SEEDS)
+
+
+def hold_out(samples: Sequence[LineSample], split: str) -> list[LineSample]:
+    """A seeded split of one list of lines: ``HELD_OUT_FRACTION`` of them (chosen by a hash of
+    the name, so the choice never changes) for validation, the rest for training."""
+
+    def held(sample: LineSample) -> bool:
+        digest = hashlib.sha256(sample.name.encode("utf-8", "surrogateescape")).digest()
+        return int.from_bytes(digest[:4], "big") < HELD_OUT_FRACTION * 2**32
+
+    return [s for s in samples if held(s) == (split != "train")]
 
 
 def _synthetic(spec: str, split: str, limit: int | None, draw: int = 0) -> list[LineSample]:

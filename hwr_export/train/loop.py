@@ -25,7 +25,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from hwr_export.data.sources import open_lines
+from hwr_export.data.sources import HELD_OUT_FRACTION, has_split_folders, hold_out, open_lines
 from hwr_export.model.checkpoint import contract_for, load_checkpoint, save_checkpoint
 from hwr_export.model.crnn import CRNN
 from hwr_export.model.presets import get_preset
@@ -130,9 +130,16 @@ def _train(
     drawn_epoch = state["progress"].epoch if state else 0
     train_data = _training_lines(cfg, contract, drawn_epoch)
     val_spec = cfg.val_data or cfg.data
-    val_data = prepare_lines(
-        open_lines(val_spec, cfg.val_split, cfg.val_limit), contract, cfg.skip_bad
-    )
+    val_samples = open_lines(val_spec, cfg.val_split, None if _holds_out(cfg) else cfg.val_limit)
+    if _holds_out(cfg):
+        print(
+            f"hwr: {cfg.data} has no split folders: validating on {HELD_OUT_FRACTION:.0%} of its "
+            "lines held out from training (or give --val-data)",
+            file=sys.stderr,
+        )
+        val_samples = hold_out(val_samples, "validation")
+    val_samples = val_samples[: cfg.val_limit] if cfg.val_limit else val_samples
+    val_data = prepare_lines(val_samples, contract, cfg.skip_bad)
     print(
         f"hwr: {len(train_data)} training lines, {len(val_data)} validation lines, on {dev}",
         file=sys.stderr,
@@ -300,12 +307,19 @@ def resumed_config(saved: dict[str, Any], asked: TrainConfig) -> TrainConfig:
     return dataclasses.replace(config, **changes)
 
 
+def _holds_out(cfg: TrainConfig) -> bool:
+    """Training and validation would read the same lines: hold some out instead."""
+    return cfg.val_data in (None, cfg.data) and not has_split_folders(cfg.data)
+
+
 def _training_lines(cfg: TrainConfig, contract: ModelContract, epoch: int) -> PreparedLines:
     """The training split; with ``fresh_synthetic``, epoch ``epoch``'s own synthetic lines."""
     if cfg.fresh_synthetic and not cfg.data.startswith("synthetic"):
         raise HwrError(f"--fresh-synthetic needs synthetic training data, not {cfg.data!r}")
     draw = epoch + 1 if cfg.fresh_synthetic else 0
     samples = open_lines(cfg.data, cfg.train_split, cfg.limit, draw=draw)
+    if _holds_out(cfg):
+        samples = hold_out(samples, "train")
     return prepare_lines(samples, contract, cfg.skip_bad)
 
 

@@ -247,3 +247,26 @@ def test_ctrl_c_saves_after_the_step_and_names_the_resume_command(tmp_path, monk
     assert f"hwr train --out {tmp_path} --resume" in str(info.value)
     assert load_run(tmp_path)["progress"].step == 2
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_folder_without_splits_holds_out_validation_lines(tmp_path, capsys):
+    from PIL import Image
+
+    from hwr_export.data.sources import hold_out, open_lines
+
+    folder = tmp_path / "lines"
+    folder.mkdir()
+    rows = []
+    for i in range(40):
+        Image.new("L", (64, 32), 255).save(folder / f"l{i}.png")
+        rows.append(json.dumps({"file_name": f"l{i}.png", "text": f"word {i}"}))
+    (folder / "metadata.jsonl").write_text("\n".join(rows) + "\n")
+    samples = open_lines(str(folder), "train")
+    train_part, val_part = hold_out(samples, "train"), hold_out(samples, "validation")
+    assert val_part and train_part and len(train_part) + len(val_part) == 40
+    assert not {s.name for s in train_part} & {s.name for s in val_part}
+    progress = train(_config(data=str(folder), epochs=1, val_limit=None), tmp_path / "r", threads=1)
+    err = capsys.readouterr().err
+    assert "no split folders" in err
+    assert f"{len(train_part)} training lines, {len(val_part)} validation lines" in err
+    assert progress.epoch == 1
