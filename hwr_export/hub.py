@@ -24,6 +24,16 @@ def download_model(spec: str) -> Path:
     from huggingface_hub import hf_hub_download, list_repo_files
 
     repo_id, filename = split_repo_spec(spec)
+    if filename is not None:
+        try:  # the local cache first: no network needed for a file fetched before
+            return Path(hf_hub_download(repo_id, filename, local_files_only=True))
+        except Exception:  # not cached (or offline mode): go on to the network
+            pass
+    unreachable = _hub_unreachable()
+    if unreachable:  # fail in seconds, not after the client's many retries
+        raise HwrError(
+            f"hf://{spec}: cannot download model (the Hugging Face Hub is unreachable: {unreachable})"
+        )
     try:
         if filename is None:
             suffixes = tuple(SUFFIX_RUNTIME)
@@ -36,6 +46,24 @@ def download_model(spec: str) -> Path:
         raise
     except Exception as exc:  # huggingface_hub raises HTTP, offline and not-found errors
         raise HwrError(f"hf://{spec}: cannot download model ({hub_error_reason(exc)})") from None
+
+
+def _hub_unreachable(timeout: float = 3.0) -> str | None:
+    """Why the Hub cannot be reached (offline mode, DNS, connection), or None."""
+    import socket
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        return "HF_HUB_OFFLINE is set"
+    url = urlparse(constants.ENDPOINT)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        socket.create_connection((url.hostname or "", port), timeout=timeout).close()
+    except OSError as exc:
+        return exc.strerror or str(exc) or type(exc).__name__
+    return None
 
 
 def push_model(model: Path, repo_id: str, card: Path | None = None, private: bool = False) -> str:

@@ -40,6 +40,7 @@ def test_hf_model_resolves_to_the_downloaded_file(monkeypatch, tmp_path):
     monkeypatch.setattr(
         "huggingface_hub.list_repo_files", lambda repo_id: ["README.md", "model.safetensors"]
     )
+    monkeypatch.setattr("hwr_export.hub._hub_unreachable", lambda: None)
     assert resolve_model("hf://me/hwr-small") == local
     assert calls == [("me/hwr-small", "model.safetensors")]
 
@@ -87,3 +88,21 @@ def test_push_offline_is_one_line(monkeypatch, tmp_path):
 def test_push_missing_model_is_named(tmp_path):
     result = CliRunner().invoke(app, ["push", str(tmp_path / "none.onnx"), "me/hwr"])
     assert result.exit_code == 1 and "none.onnx: model file not found" in result.output
+
+
+def test_an_unreachable_hub_fails_at_once_without_retries(monkeypatch, tmp_path):
+    import socket
+
+    import huggingface_hub.constants as constants
+
+    with socket.socket() as closed:  # a loopback port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{port}")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    calls = []
+    monkeypatch.setattr("huggingface_hub.list_repo_files", lambda *a, **k: calls.append(a))
+    with pytest.raises(HwrError, match="Hugging Face Hub is unreachable") as info:
+        resolve_model("hf://someone/model")
+    assert "\n" not in str(info.value) and calls == []  # never reached the retrying client
