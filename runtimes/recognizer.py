@@ -75,6 +75,11 @@ def runtime_for(path: Path, runtime: str | None) -> str:
     if runtime is not None and runtime != expected:
         raise HwrError(
             f"{path}: a {path.suffix} file runs with runtime {expected!r}, not {runtime!r}"
+            + (
+                f" (for ONNX, export it first: hwr export {path} --format onnx)"
+                if runtime == "onnx"
+                else ""
+            )
         )
     return expected
 

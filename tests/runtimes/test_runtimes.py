@@ -270,6 +270,8 @@ def test_model_file_type_and_runtime_must_match(
 ) -> None:
     with pytest.raises(HwrError, match=r"a \.onnx file runs with runtime 'onnx', not 'torch'"):
         Recognizer.load(model_files["onnx"], runtime="torch")
+    with pytest.raises(HwrError, match=r"export it first: hwr export \S+tiny.safetensors --format"):
+        Recognizer.load(model_files["torch"], runtime="onnx")
     with pytest.raises(HwrError, match="unknown model file type"):
         Recognizer.load(tmp_path / "model.bin")
     with pytest.raises(HwrError, match="unknown runtime"):
