@@ -20,7 +20,8 @@ def fail(message: str) -> typer.Exit:
 
 
 def user_errors(fn: F) -> F:
-    """Turn HwrError (bad input, missing file, unusable model) into a one-line error, no traceback."""
+    """Turn HwrError (bad input, missing file, unusable model) and OSError on a named path
+    (unwritable folder, missing file) into a one-line error, no traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -28,6 +29,10 @@ def user_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except HwrError as exc:
             raise fail(str(exc)) from None
+        except OSError as exc:  # a path the user named that cannot be read or written
+            if exc.filename is None:
+                raise
+            raise fail(f"{exc.filename}: {exc.strerror or exc}") from None
         except KeyboardInterrupt:
             raise fail("interrupted") from None
 

@@ -216,3 +216,11 @@ def test_a_whole_page_is_flagged_not_silently_empty(
     [row] = records(result.stdout)
     assert any("does not look like a single text line" in w for w in row["warnings"])
     assert "does not look like a single text line" in result.stderr
+
+
+def test_synth_into_an_unwritable_place_is_a_one_line_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = runner.invoke(app, ["synth", "--out", str(blocker / "lines"), "--count", "2"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Not a directory" in result.output
