@@ -131,3 +131,20 @@ def test_decode_applies_the_lexicon_to_greedy_too() -> None:
     assert prediction.text == "ab cab"
     with pytest.raises(HwrError, match="unknown decoder"):
         decode(peaked("_a_"), CHARSET, "viterbi")
+
+
+def test_a_large_lexicon_snaps_to_the_closest_word_with_stable_ties():
+    import random
+    import string
+
+    from runtimes.decode import Lexicon
+
+    rng = random.Random(0)
+    filler = [
+        "".join(rng.choices(string.ascii_lowercase, k=rng.randint(3, 12))) for _ in range(50_000)
+    ]
+    lexicon = Lexicon([*filler, "handwriting", "handwritten", "zzq"])
+    assert lexicon.closest("handwritinq") == "handwriting"  # one substitution
+    assert lexicon.closest("Handwrittn") == "Handwritten"  # case follows the decoded word
+    tie = Lexicon(["abcd", "abce", "ab"])
+    assert tie.closest("abcx") == "abcd"  # equal distance and length: the word listed first
