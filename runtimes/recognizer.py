@@ -185,12 +185,15 @@ class Recognizer:
             for x in logits
         ]
 
-    def transcribe(self, images: Sequence[Input] | Input, batch_size: int = 16) -> list[Prediction]:
+    def transcribe(
+        self, images: Sequence[Input] | str | Path | bytes | Image.Image, batch_size: int = 16
+    ) -> list[Prediction]:
         """Predictions in input order; an unreadable image raises ImageError. A single item
         (a path string, bytes, an image) is one image, not a sequence of characters."""
-        if isinstance(images, (str, Path, bytes, bytearray, memoryview, Image.Image)):
-            images = [images]
-        arrays = [self.prepare(item) for item in images]
+        items: Sequence[Input] = (
+            [images] if isinstance(images, (str, Path, bytes, Image.Image)) else images
+        )
+        arrays = [self.prepare(item) for item in items]
         return self.transcribe_prepared(arrays, batch_size)
 
     def transcribe_paths(
