@@ -18,6 +18,9 @@ def default_model_path() -> Path:
     return path
 
 
+FLAG_VALUES = {"true", "false", "yes", "no", "on", "off", "1", "0"}
+
+
 def resolve_model(spec: str | Path | None) -> Path:
     """Turn a CLI model argument into a local file path (downloading hf:// models)."""
     if spec is None or str(spec) == "":
@@ -29,5 +32,10 @@ def resolve_model(spec: str | Path | None) -> Path:
         return download_model(text[len(HF_PREFIX) :])
     path = Path(text)
     if not path.exists():
+        if text.lower() in FLAG_VALUES:  # `--int8 true`: the value became the model argument
+            raise HwrError(
+                f"{text}: model file not found (flags such as --int8 or --force take no "
+                f"value: drop the {text!r})"
+            )
         raise HwrError(f"{path}: model file not found")
     return path

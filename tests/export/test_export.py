@@ -183,3 +183,8 @@ def test_failed_int8_step_leaves_nothing_and_the_retry_works(checkpoint, tmp_pat
     retry = CliRunner().invoke(app, [*args, "--calibration", "synthetic:8"])
     assert retry.exit_code == 0, retry.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny-model.int8.onnx", "tiny-model.onnx"]
+
+
+def test_a_value_after_a_flag_is_explained(tmp_path):
+    result = CliRunner().invoke(app, ["export", "--int8", "true", "--out", str(tmp_path)])
+    assert result.exit_code == 1 and "take no value: drop the 'true'" in result.output
