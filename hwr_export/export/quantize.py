@@ -16,12 +16,13 @@ and on IAM validation the same CER as fp32 (26.3%, a half-trained checkpoint):
   the weights, so the file only shrinks to <30% with it.
 * Dynamic quantization of the convolutions (ConvInteger) is slower than fp32: not used.
 * Batch = single: DynamicQuantizeLSTM scales its input by the range of the whole batch, so a
-  line's transcript depended on its batch mates (19 of 226 IAM validation lines differed
-  between batch 1 and 16). Measured side by side (bundled model, 1 thread, busy 2-core EPYC,
-  ms per line at batch 1 / 16, CER): fp32 42 / 34, 10.00%; int8 26 / 12 ms, 10.17%;
-  int8 CNN with an fp32 LSTM (batch-independent) 36 / 20, 10.23%. Running the int8 file one
-  line at a time keeps more speed than an fp32 LSTM does, so int8 exports say so in their
-  contract (``batch_independent=False``) and ``runtimes.batching`` runs them line by line.
+  line's transcript depended on its batch mates. ``benchmarks/int8_variants.py`` (bundled
+  model, 226 IAM validation lines, 1 thread, 2-core EPYC; ms per line at batch 1 / 16, CER):
+  fp32 27.8 / 26.3, 10.00%; int8 batched 15.7 / 13.7, 10.17%, 207/226 lines identical;
+  int8 line by line 15.6 / 16.0, 10.17%, 226/226; int8 CNN + fp32 LSTM 23.8 / 21.3, 10.23%,
+  226/226. Line by line keeps more of int8's speed than an fp32 LSTM, so int8 exports say so
+  in their contract (``batch_independent=False``) and ``runtimes.batching`` runs them one
+  line at a time.
 
 fp16: weights in float16, inputs and outputs kept float32 (``keep_io_types``) so callers
 feed the same arrays to every format.
