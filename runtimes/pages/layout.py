@@ -45,6 +45,7 @@ class PageLine:
     text: str
     confidence: float
     region: LineRegion
+    char_confidences: tuple[float, ...] = ()  # one per character of text
 
     def to_record(self) -> dict[str, Any]:
         return {

@@ -57,7 +57,7 @@ class PageReader:
             height=found.height,
             skew=found.skew,
             lines=[
-                PageLine(p.text, p.confidence, line.region)
+                PageLine(p.text, p.confidence, line.region, tuple(p.char_confidences))
                 for p, line in zip(predictions, found.lines, strict=True)
             ],
             segment_ms=1000 * (segmented - start),
