@@ -29,3 +29,9 @@ def require_scipy_signal() -> ModuleType:
             f"reading pages needs SciPy, which is not installed: {INSTALL_HINT}"
         ) from None
     return scipy.signal
+
+
+def require_page_libraries() -> None:
+    """Fail before any work when page reading cannot run here."""
+    require_cv2()
+    require_scipy_signal()

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from hwr_export.datasets import LineSample
+from hwr_export.data.sources import LineSample
 from runtimes.errors import HwrError
 from runtimes.preprocess import to_grayscale
 
