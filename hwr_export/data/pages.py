@@ -12,10 +12,14 @@ lines are grouped by form (``c04-110-00`` is line 0 of form ``c04-110``), others
 
 from __future__ import annotations
 
+import itertools
+import json
 import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -25,7 +29,7 @@ from runtimes.errors import HwrError
 from runtimes.preprocess import to_grayscale
 
 INK_LEVEL = 0.5  # a pixel is ink (for the ground-truth box) below half its line's paper tone
-FORM_LINE = re.compile(r"^(?P<form>[a-z0-9]+-[a-z0-9]+)-(?P<line>\d+)$")  # IAM ids
+FORM_LINE = re.compile(r"^(?P<form>[a-z]\d{2}-\d{3}[a-z]?)-(?P<line>\d{2})$")  # IAM line ids
 
 
 @dataclass(frozen=True)
@@ -37,9 +41,9 @@ class PageStyle:
     indent: tuple[int, int] = (0, 150)  # px extra left indent ...
     indent_share: float = 0.3  # ... given to this share of lines
     rotation: float = 2.5  # degrees, page drawn from [-rotation, rotation]
-    scale: tuple[float, float] = (1.0, 1.0)  # line scale, one per page
+    scale: tuple[float, float] = (1.0, 2.0)  # line scale, one per page
     noise: float = 3.0  # max std of Gaussian pixel noise
-    shading: float = 0.0  # max depth of uneven paper (share of the paper tone)
+    shading: float = 0.15  # max depth of uneven paper (share of the paper tone)
     paper: tuple[int, int] = (235, 252)  # paper tone
 
 
@@ -202,3 +206,47 @@ def _group_name(group: Sequence[LineSample], index: int) -> str:
     stem = group[0].name.replace("\\", "/").rsplit("/", 1)[-1]
     match = FORM_LINE.match(re.sub(r"\.[A-Za-z]+$", "", stem))
     return match["form"] if match else f"page-{index:04d}"
+
+
+def truth_record(page: ComposedPage) -> dict[str, Any]:
+    return {
+        "name": page.name,
+        "width": page.image.width,
+        "height": page.image.height,
+        "text": page.text,
+        "lines": [
+            {"text": line.text, "box": list(line.box), "polygon": [list(p) for p in line.polygon]}
+            for line in page.lines
+        ],
+    }
+
+
+def truth_page_xml(page: ComposedPage, file_name: str) -> str:
+    """The ground truth as PAGE-XML, so archive tools can open the composed pages."""
+    from runtimes.pages.layout import LineRegion, PageLine, PageResult
+    from runtimes.pages.page_xml import to_page_xml
+
+    lines = [PageLine(t.text, 1.0, LineRegion(t.box, t.polygon, ())) for t in page.lines]
+    result = PageResult(file_name, page.image.width, page.image.height, 0.0, lines)
+    return to_page_xml(result, creator="hwr synth --pages (ground truth)")
+
+
+def write_pages(data: str, split: str, count: int, seed: int, out: Path) -> int:
+    """Compose up to ``count`` pages from ``data`` and write NAME.png, NAME.json, NAME.xml."""
+    from hwr_export.atomic import atomic_path, atomic_write_text
+    from hwr_export.data.sources import open_lines
+
+    limit = count * 12 if data == "synthetic" else None
+    spec = f"synthetic:{limit}" if data == "synthetic" else data
+    samples = open_lines(spec, split)
+    written = 0
+    for page in itertools.islice(pages_from_lines(samples, seed=seed), count):
+        stem = out / page.name
+        with atomic_path(stem.with_suffix(".png")) as tmp:
+            page.image.save(tmp, format="PNG")
+        atomic_write_text(
+            stem.with_suffix(".json"), json.dumps(truth_record(page), indent=1) + "\n"
+        )
+        atomic_write_text(stem.with_suffix(".xml"), truth_page_xml(page, f"{page.name}.png"))
+        written += 1
+    return written
