@@ -59,6 +59,7 @@ class ComposedPage:
     image: Image.Image
     lines: list[TruthLine] = field(default_factory=list)
     name: str = "page"
+    line_images: list[Image.Image] = field(default_factory=list)  # the lines as given, unscaled
 
     @property
     def text(self) -> str:
@@ -146,7 +147,7 @@ def compose_page(
         noisy = np.asarray(image, np.float32) + rng.normal(0, noise, (image.height, image.width))
         image = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8), "L")
 
-    out = ComposedPage(image, name=name)
+    out = ComposedPage(image, name=name, line_images=[line_image for line_image, _ in lines])
     for text, ink, outline in truth:
         ink_points = ink @ matrix[:, :2].T + matrix[:, 2]
         box = (
