@@ -28,7 +28,7 @@ from hwr_export.data.sources import LineSample
 from runtimes.errors import HwrError
 from runtimes.preprocess import to_grayscale
 
-INK_LEVEL = 0.5  # a pixel is ink (for the ground-truth box) below half its line's paper tone
+INK_LEVEL = 0.8  # a pixel is ink (for the ground-truth box) 20% darker than its line's paper
 FORM_LINE = re.compile(r"^(?P<form>[a-z]\d{2}-\d{3}[a-z]?)-(?P<line>\d{2})$")  # IAM line ids
 
 

@@ -43,8 +43,6 @@ def paper_tone(gray: np.ndarray) -> np.ndarray:
 
 def ink_map(gray: np.ndarray, contrast: float = 0.3) -> InkMap:
     """Pixels at least ``contrast`` (share of the paper tone) darker than their paper are ink."""
-    cv2 = require_cv2()
     paper = paper_tone(gray)
-    smooth = cv2.GaussianBlur(gray, (3, 3), 0).astype(np.float32)
-    ink = (smooth < paper * (1.0 - contrast)).astype(np.uint8)
+    ink = (gray < paper * (1.0 - contrast)).astype(np.uint8)
     return InkMap(paper=paper, ink=ink)

@@ -26,7 +26,7 @@ from runtimes.pages.deskew import deskew_matrix, estimate_skew
 from runtimes.pages.layout import Segmentation
 
 METHODS = {"profile": profile_lines.assign_lines, "smear": smear_lines.assign_lines}
-MIN_SKEW = 0.05  # degrees; below this the page is not rotated at all
+MIN_SKEW = 0.1  # degrees; below this the page is taken as straight (3 px over 2000)
 MIN_WRITING_PX = 4  # ink pieces smaller than this are not writing
 
 
@@ -63,7 +63,8 @@ class ClassicalSegmenter:
 
         ys, xs = np.nonzero(components.labels)
         skew = estimate_skew(xs, ys, self.config.max_skew, bin_px=writing / 6)
-        matrix, frame = deskew_matrix(skew if abs(skew) >= MIN_SKEW else 0.0, (width, height))
+        skew = skew if abs(skew) >= MIN_SKEW else 0.0
+        matrix, frame = deskew_matrix(skew, (width, height))
         pixels = ink_pixels(components, matrix, frame, (ys, xs))
         lines = METHODS[self.config.method](pixels, components, writing)
         return Segmentation(
