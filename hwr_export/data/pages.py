@@ -29,6 +29,7 @@ from runtimes.errors import HwrError
 from runtimes.preprocess import to_grayscale
 
 INK_LEVEL = 0.8  # a pixel is ink (for the ground-truth box) 20% darker than its line's paper
+LINES_PER_PAGE = 8  # lines of a composed page when the data has no forms
 FORM_LINE = re.compile(r"^(?P<form>[a-z]\d{2}-\d{3}[a-z]?)-(?P<line>\d{2})$")  # IAM line ids
 
 
@@ -172,7 +173,9 @@ def _shading(rng: np.random.Generator, shape: tuple[int, int], depth: float) -> 
     return (1.0 - depth * smooth).astype(np.float32)
 
 
-def line_groups(samples: Sequence[LineSample], lines_per_page: int = 8) -> list[list[LineSample]]:
+def line_groups(
+    samples: Sequence[LineSample], lines_per_page: int = LINES_PER_PAGE
+) -> list[list[LineSample]]:
     """IAM-style ids (``form-line``, from the file name) group lines by form, in line order;
     other samples go in chunks of ``lines_per_page`` in dataset order."""
     if lines_per_page < 1:
@@ -194,7 +197,7 @@ def pages_from_lines(
     samples: Sequence[LineSample],
     seed: int = 0,
     style: PageStyle | None = None,
-    lines_per_page: int = 8,
+    lines_per_page: int = LINES_PER_PAGE,
 ) -> Iterator[ComposedPage]:
     """Compose one page per group of ``line_groups``; page i depends only on (seed, i)."""
     for i, group in enumerate(line_groups(samples, lines_per_page)):
@@ -237,9 +240,16 @@ def write_pages(data: str, split: str, count: int, seed: int, out: Path) -> int:
     from hwr_export.atomic import atomic_path, atomic_write_text
     from hwr_export.data.sources import open_lines
 
-    limit = count * 12 if data == "synthetic" else None
-    spec = f"synthetic:{limit}" if data == "synthetic" else data
-    samples = open_lines(spec, split)
+    if data == "synthetic":  # the seed picks the lines too
+        from hwr_export.data.synthetic import SyntheticLines
+
+        lines = SyntheticLines(count * LINES_PER_PAGE, seed=seed)
+        samples: Sequence[LineSample] = [
+            LineSample(f"synthetic-{seed}-{i}", lines.text(i), lambda i=i: lines[i][0])
+            for i in range(len(lines))
+        ]
+    else:
+        samples = open_lines(data, split)
     written = 0
     for page in itertools.islice(pages_from_lines(samples, seed=seed), count):
         stem = out / page.name

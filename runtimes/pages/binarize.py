@@ -19,12 +19,12 @@ PAPER_WINDOW = 7  # px at that scale (56 px on the page): wider than any pen str
 
 @dataclass(frozen=True)
 class InkMap:
-    paper: np.ndarray  # float32 local paper tone, same shape as the page
+    paper: np.ndarray  # uint8 local paper tone, same shape as the page
     ink: np.ndarray  # uint8 0/1, 1 where a pixel is darker than its paper by ``contrast``
 
 
-def paper_tone(gray: np.ndarray) -> np.ndarray:
-    """The local brightness of the paper under every pixel (float32, the page's shape)."""
+def _coarse_paper(gray: np.ndarray) -> np.ndarray:
+    """The paper tone at 1/PAPER_GRID scale."""
     cv2 = require_cv2()
     height, width = gray.shape
     small = cv2.resize(
@@ -36,13 +36,20 @@ def paper_tone(gray: np.ndarray) -> np.ndarray:
     # A grey closing (brightest nearby, then darkest of those) removes ink narrower than the
     # window but keeps the steps of the paper itself (a page edge, a fold) where they are.
     small = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
-    small = cv2.medianBlur(small, 5)
-    paper = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
-    return np.maximum(paper.astype(np.float32), 1.0)
+    return cv2.medianBlur(small, 5)
 
 
-def ink_map(gray: np.ndarray, contrast: float = 0.3) -> InkMap:
-    """Pixels at least ``contrast`` (share of the paper tone) darker than their paper are ink."""
-    paper = paper_tone(gray)
-    ink = (gray < paper * (1.0 - contrast)).astype(np.uint8)
-    return InkMap(paper=paper, ink=ink)
+def ink_map(gray: np.ndarray, contrast: float = 0.2) -> InkMap:
+    """Pixels at least ``contrast`` (share of the paper tone) darker than their paper are ink.
+
+    Paper and threshold are computed coarse and stretched to the page in 8 bits: two cheap
+    resizes and one comparison per pixel, whatever the page size.
+    """
+    cv2 = require_cv2()
+    height, width = gray.shape
+    coarse = _coarse_paper(gray)
+    # gray < paper * (1 - contrast) for whole-number gray levels: compare with the ceiling
+    limit = np.clip(np.ceil(coarse * (1.0 - contrast)), 0, 255).astype(np.uint8)
+    paper = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)
+    limit = cv2.resize(limit, (width, height), interpolation=cv2.INTER_LINEAR)
+    return InkMap(paper=paper, ink=(gray < limit).view(np.uint8))

@@ -23,6 +23,7 @@ HALO_PX = 2  # other lines' ink is painted over this far beyond its edge (anti-a
 
 def _line_boxes(pixels: InkPixels, lines: np.ndarray, count: int) -> np.ndarray:
     """(count, 4) x0, y0, x1, y1 (exclusive) of each line's ink in the deskewed frame."""
+    assert pixels.rx is not None and pixels.ry is not None, "deskew the pixels first"
     found = lines >= 0
     order = np.argsort(lines[found], kind="stable")
     ids = lines[found][order]

@@ -12,9 +12,9 @@ import math
 
 import numpy as np
 
-MAX_SAMPLES = 60_000  # ink pixels projected per angle
-COARSE_STEP = 0.25  # degrees
-FINE_STEP = 0.05
+MAX_SAMPLES = 30_000  # ink pixels projected per angle
+COARSE_STEP = 0.5  # degrees
+FINE_STEP = 0.1
 
 
 def _sharpness(xs: np.ndarray, ys: np.ndarray, angle: float, bin_px: float) -> float:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from runtimes.pages._deps import require_scipy_signal
-from runtimes.pages.components import Components, InkPixels
+from runtimes.pages.components import InkPixels, Pieces
 
 SMOOTH = 0.2  # profile smoothing, in writing heights (merges a line's x-height and ascenders)
 MIN_DISTANCE = 0.55  # two line peaks are at least this many writing heights apart
@@ -63,12 +63,13 @@ def cut_rows(profile: np.ndarray, peaks: np.ndarray, height: float) -> np.ndarra
     return np.array(cuts, np.int64)
 
 
-def assign_lines(pixels: InkPixels, components: Components, height: float) -> np.ndarray:
+def assign_lines(pixels: InkPixels, pieces: Pieces, height: float) -> np.ndarray:
     """Line index (top to bottom) of every ink pixel, -1 for none."""
+    assert pixels.ry is not None, "deskew the pixels first"
     rows = np.clip(pixels.ry.astype(np.int64), 0, pixels.frame[1] - 1)
     profile = np.bincount(rows, minlength=pixels.frame[1])
     peaks = line_peaks(profile, height)
-    if peaks.size == 0 or components.count == 0:
+    if peaks.size == 0 or pieces.count == 0:
         return np.full(pixels.count, -1, np.int32)
     cuts = cut_rows(profile, peaks, height)
     bands = np.searchsorted(cuts, rows, side="right").astype(np.int32)
@@ -76,16 +77,16 @@ def assign_lines(pixels: InkPixels, components: Components, height: float) -> np
 
     # The band holding most of each piece's ink: pixel counts per (piece, band).
     counts = np.bincount(
-        pixels.pieces * peaks.size + bands, minlength=(components.count + 1) * peaks.size
-    ).reshape(components.count + 1, peaks.size)
+        pixels.pieces * peaks.size + bands, minlength=(pieces.count + 1) * peaks.size
+    ).reshape(pieces.count + 1, peaks.size)
     lines = counts.argmax(axis=1).astype(np.int32)[pixels.pieces]
     second = np.sort(counts, axis=1)[:, -2] if peaks.size > 1 else np.zeros(len(counts))
     second_share = second / np.maximum(counts.sum(axis=1), 1)
-    joined = (components.boxes[:, 3] > SPLIT_HEIGHT * pitch) & (second_share >= SPLIT_SHARE)
+    joined = (pieces.boxes[:, 3] > SPLIT_HEIGHT * pitch) & (second_share >= SPLIT_SHARE)
     joined[0] = False
     cut = joined[pixels.pieces]  # touching strokes of two lines: cut along the rows
     lines[cut] = bands[cut]
-    return _merge_marks(lines, pixels.ry, peaks, height)
+    return _merge_marks(lines, rows, peaks, height)
 
 
 def _merge_marks(
@@ -94,11 +95,15 @@ def _merge_marks(
     """A "line" whose ink is shorter than ``MIN_LINE`` writing heights is a stray mark (a
     full stop, an accent): its ink joins the nearest real line; lines are renumbered."""
     count = peaks.size
-    top = np.full(count, np.inf)
-    bottom = np.full(count, -np.inf)
-    np.minimum.at(top, lines, rows)
-    np.maximum.at(bottom, lines, rows)
-    real = bottom - top + 1 >= MIN_LINE * height
+    frame_rows = int(rows.max()) + 1 if rows.size else 1
+    per_row = np.bincount(lines * frame_rows + rows, minlength=count * frame_rows)
+    inked = per_row.reshape(count, frame_rows) > 0
+    extent = np.where(
+        inked.any(axis=1),
+        frame_rows - inked[:, ::-1].argmax(axis=1) - inked.argmax(axis=1),
+        0,
+    )
+    real = extent >= MIN_LINE * height
     if real.all() or not real.any():
         return lines
     real_peaks = peaks[real]

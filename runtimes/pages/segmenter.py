@@ -20,7 +20,7 @@ import numpy as np
 from runtimes.errors import HwrError
 from runtimes.pages import profile_lines, smear_lines
 from runtimes.pages.binarize import ink_map
-from runtimes.pages.components import find_components, ink_pixels, keep_writing
+from runtimes.pages.components import find_components, keep_writing, kept_pixels
 from runtimes.pages.crops import cut_lines
 from runtimes.pages.deskew import deskew_matrix, estimate_skew
 from runtimes.pages.layout import Segmentation
@@ -57,16 +57,17 @@ class ClassicalSegmenter:
             raise ValueError(f"expected a (H, W) uint8 page, got {gray.shape} {gray.dtype}")
         height, width = gray.shape
         found = ink_map(gray, self.config.contrast)
-        components, writing = keep_writing(find_components(found.ink))
-        if writing < MIN_WRITING_PX or components.count == 0:
+        labels, pieces = find_components(found.ink)
+        keep, writing = keep_writing(pieces)
+        if writing < MIN_WRITING_PX or not keep.any():
             return Segmentation(width, height, 0.0, [])
+        pixels, pieces = kept_pixels(labels, pieces, keep)
+        del labels  # the largest array of the page: done with it
 
-        ys, xs = np.nonzero(components.labels)
-        skew = estimate_skew(xs, ys, self.config.max_skew, bin_px=writing / 6)
+        skew = estimate_skew(pixels.xs, pixels.ys, self.config.max_skew, bin_px=writing / 6)
         skew = skew if abs(skew) >= MIN_SKEW else 0.0
         matrix, frame = deskew_matrix(skew, (width, height))
-        pixels = ink_pixels(components, matrix, frame, (ys, xs))
-        lines = METHODS[self.config.method](pixels, components, writing)
-        return Segmentation(
-            width, height, skew, cut_lines(gray, found.paper, pixels, lines, matrix)
-        )
+        pixels = pixels.deskewed(matrix, frame)
+        lines = METHODS[self.config.method](pixels, pieces, writing)
+        found_lines = cut_lines(gray, found.paper, pixels, lines, matrix)
+        return Segmentation(width, height, skew, found_lines)

@@ -11,19 +11,20 @@ from __future__ import annotations
 import numpy as np
 
 from runtimes.pages._deps import require_cv2
-from runtimes.pages.components import Components, InkPixels
+from runtimes.pages.components import InkPixels, Pieces
 
 SMEAR_WIDTH = 2.0  # kernel width, in writing heights: bridges the gaps between words
 SMEAR_HEIGHT = 0.25  # kernel height: joins i-dots and accents to their line
 MINOR = 0.35  # blobs shorter than this many writing heights are marks, not lines
 
 
-def assign_lines(pixels: InkPixels, components: Components, height: float) -> np.ndarray:
+def assign_lines(pixels: InkPixels, pieces: Pieces, height: float) -> np.ndarray:
     """Line index (top to bottom) of every ink pixel, -1 for none."""
     cv2 = require_cv2()
     none = np.full(pixels.count, -1, np.int32)
-    if components.count == 0 or height <= 0:
+    if pieces.count == 0 or height <= 0:
         return none
+    assert pixels.rx is not None and pixels.ry is not None, "deskew the pixels first"
     width, rows = pixels.frame
     cols = np.clip(np.rint(pixels.rx).astype(np.int64), 0, width - 1)
     lines_at = np.clip(np.rint(pixels.ry).astype(np.int64), 0, rows - 1)
