@@ -176,7 +176,30 @@ def bench_command(
     max_cer_delta_reduced: ReducedDeltaOpt = 0.5,
     min_agreement: AgreeOpt = None,
     progress: ProgressOpt = True,
+    pages: Annotated[
+        bool,
+        typer.Option(
+            "--pages",
+            help="Page mode: compose pages from --data (IAM: one per form), read them whole; "
+            "page vs line CER, line detection, ms per page (--limit counts pages).",
+        ),
+    ] = False,
 ) -> None:
+    if pages:
+        _page_bench(
+            ctx,
+            model,
+            data,
+            split,
+            limit,
+            threads,
+            cache_dir,
+            json_out,
+            markdown,
+            results_dir,
+            name,
+        )
+        return
     result = _run(
         model,
         data,
@@ -248,3 +271,47 @@ def parity_command(
     )
     _finish(result, json_out)
     typer.echo(f"parity passed: {', '.join(result['settings']['formats'][1:])} match the original")
+
+
+def _page_bench(
+    ctx: typer.Context,
+    model: str | None,
+    data: str,
+    split: str,
+    limit: int | None,
+    threads: int | None,
+    cache_dir: Path | None,
+    json_out: Path | None,
+    markdown: Path | None,
+    results_dir: Path | None,
+    name: str,
+) -> None:
+    """Reads pages with the ONNX fp32 export of a checkpoint (cached), or the model file given."""
+    from hwr_export.atomic import atomic_write_text
+    from hwr_export.bench.pages import PageBenchConfig, format_markdown, run_page_bench
+    from hwr_export.bench.report import results_paths, write_json
+    from hwr_export.model.source import resolve_model
+    from runtimes.errors import HwrError
+
+    path = resolve_model(model)
+    if path.suffix == ".safetensors":
+        from hwr_export.bench.exports import ensure_exports, export_folder
+
+        paths, errors = ensure_exports(path, export_folder(path, cache_dir), ["onnx"])
+        if errors:
+            raise HwrError(errors["onnx"])
+        path = paths["onnx"]
+    config = PageBenchConfig(path, data, split, limit, threads=threads, command=command_line(ctx))
+    result = run_page_bench(config)
+    if results_dir:
+        stem = name if name != "bench" else "pages"
+        found = results_paths(result, results_dir, stem)
+        json_out, markdown = json_out or found["json"], markdown or found["md"]
+    text = format_markdown(result)
+    typer.echo(text, nl=False)
+    if json_out:
+        write_json(result, json_out)
+    if markdown:
+        atomic_write_text(markdown, text)
+    for written in filter(None, (json_out, markdown)):
+        typer.echo(f"wrote {written}")

@@ -1,4 +1,5 @@
-"""`hwr synth`: write synthetic handwriting-like lines as NAME.png + NAME.txt pairs.
+"""`hwr synth`: write synthetic handwriting-like lines as NAME.png + NAME.txt pairs, or with
+``--pages N`` whole pages composed from lines, with their ground truth.
 
 The folder it writes is itself a valid ``--data`` source and a set of sample images to transcribe.
 """
@@ -22,10 +23,28 @@ def synth_command(
     sheet: Annotated[
         Path | None, typer.Option(help="Also write all lines stacked in one PNG, to look at.")
     ] = None,
+    pages: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Write N pages composed from lines instead (PNG + ground truth JSON and PAGE-XML).",
+        ),
+    ] = None,
+    data: Annotated[
+        str,
+        typer.Option(help="With --pages: the lines (any --data source; IAM lines group by form)."),
+    ] = "synthetic",
+    split: Annotated[str, typer.Option(help="With --pages: the split of --data.")] = "validation",
 ) -> None:
     from hwr_export.atomic import atomic_path, atomic_write_text
     from hwr_export.data.synthetic import SyntheticLines
 
+    if pages is not None:
+        from hwr_export.data.pages import write_pages
+
+        written = write_pages(data, split, pages, seed, out)
+        typer.echo(f"wrote {written} pages to {out}")
+        return
     out.mkdir(parents=True, exist_ok=True)
     lines = SyntheticLines(count, seed=seed, height=height)
     images = []

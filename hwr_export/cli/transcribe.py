@@ -1,13 +1,21 @@
-"""`hwr transcribe [MODEL] PATH...`: line images to JSON lines, with any runtime.
+"""`hwr transcribe [MODEL] PATH...`: line images (or whole pages) to JSON lines, with any runtime.
 
     hwr transcribe lines/                          # bundled model, every image under lines/
     hwr transcribe model.onnx a.png b.png -o out.jsonl --decoder beam --lexicon words.txt
+    hwr transcribe --pages scans/ --output-format page-xml -o xml/ --draw checked/
 
+<<<<<<< HEAD
 One JSON object per image, in input order: {"file", "text", "confidence"} or {"file", "error"},
 with "warnings" (also on stderr) when an image does not look like one line or gives no text.
 A bad image is reported and the run goes on; the exit status is 1 only if nothing was readable.
 File names that are not valid UTF-8 are written with their odd bytes as visible \\xNN escapes.
 Each line is written as soon as it is known; Ctrl-C keeps the finished lines (valid JSONL).
+=======
+One JSON object per image, in input order: {"file", "text", "confidence"} or {"file", "error"};
+with --pages {"file", "text", "width", "height", "lines": [{"text", "confidence", "box",
+"polygon", "baseline"}]}. A bad image is reported and the run goes on; the exit status is 1
+only if nothing was readable.
+>>>>>>> pages
 """
 
 from __future__ import annotations
@@ -23,9 +31,16 @@ from typing import Annotated, TextIO
 import typer
 
 from hwr_export.cli.common import fail, user_errors
+<<<<<<< HEAD
 from runtimes.errors import HwrError, printable
 from runtimes.preprocess import IMAGE_SUFFIXES
 from runtimes.recognizer import SUFFIX_RUNTIME, PathResult
+=======
+from hwr_export.cli.pages_output import OutputFormat, PageWriter
+from runtimes.errors import HwrError
+from runtimes.preprocess import IMAGE_SUFFIXES
+from runtimes.recognizer import SUFFIX_RUNTIME, Recognizer
+>>>>>>> pages
 
 PROGRESS_MIN_FILES = 20  # a bar for a handful of lines is noise
 
@@ -142,16 +157,34 @@ def transcribe_command(
         typer.Option("--output", "-o", dir_okay=False, help="Write JSON lines here, not stdout."),
     ] = None,
     threads: Annotated[int | None, typer.Option(min=1, help="CPU threads for inference.")] = None,
+    pages: Annotated[
+        bool,
+        typer.Option("--pages", help="Each image is a page: find its lines, read them in order."),
+    ] = False,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option(
+            help="With --pages: also write one PAGE-XML or ALTO v4 file per page into -o DIR."
+        ),
+    ] = OutputFormat.json,
+    draw: Annotated[
+        Path | None,
+        typer.Option(
+            file_okay=False,
+            help="With --pages: save each page with its lines outlined and numbered here.",
+        ),
+    ] = None,
 ) -> None:
     from tqdm import tqdm
 
     from hwr_export.model.source import resolve_model
-    from runtimes.recognizer import Recognizer
 
     model_arg = inputs[0] if inputs and is_model_argument(inputs[0]) else None
     paths = inputs[1:] if model_arg is not None else inputs
     if not paths:
         raise HwrError("no images given: hwr transcribe [MODEL] PATH...")
+    if not pages and (output_format is not OutputFormat.json or draw is not None):
+        raise HwrError("--output-format and --draw describe pages: add --pages")
     images = collect_images(paths)
     if not images:
         raise HwrError("no images to transcribe")
@@ -164,6 +197,9 @@ def transcribe_command(
         beam_width=beam_width,
         lexicon=read_lexicon(lexicon) if lexicon else None,
     )
+    if pages:
+        _transcribe_pages(recognizer, images, batch_size, output, output_format, draw)
+        return
     readable = 0
     quiet = not sys.stderr.isatty() or len(images) < PROGRESS_MIN_FILES
     with (
@@ -181,3 +217,31 @@ def transcribe_command(
             bar.update(1)
     if readable == 0:
         raise fail(f"none of the {len(images)} images could be read")
+
+
+def _transcribe_pages(
+    recognizer: Recognizer,
+    images: list[Path],
+    batch_size: int,
+    output: Path | None,
+    output_format: OutputFormat,
+    draw: Path | None,
+) -> None:
+    from runtimes.pages._deps import require_page_libraries
+    from runtimes.pages.reader import PageReader
+
+    require_page_libraries()  # one line now, not one per page, if OpenCV or SciPy is missing
+    reader = PageReader(recognizer, batch_size=batch_size)
+    xml_dir = output if output_format is not OutputFormat.json else None
+    json_out = None if xml_dir is not None else output
+    readable = 0
+    with open_output(json_out) as stream:
+        writer = PageWriter(stream, output_format, xml_dir, draw)
+        for path, result in reader.read_paths(images):
+            if isinstance(result, str):
+                writer.write_error(path, result)
+            else:
+                readable += 1
+                writer.write(path, result)
+    if readable == 0:
+        raise fail(f"none of the {len(images)} pages could be read")
