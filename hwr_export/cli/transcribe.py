@@ -4,18 +4,13 @@
     hwr transcribe model.onnx a.png b.png -o out.jsonl --decoder beam --lexicon words.txt
     hwr transcribe --pages scans/ --output-format page-xml -o xml/ --draw checked/
 
-<<<<<<< HEAD
 One JSON object per image, in input order: {"file", "text", "confidence"} or {"file", "error"},
-with "warnings" (also on stderr) when an image does not look like one line or gives no text.
-A bad image is reported and the run goes on; the exit status is 1 only if nothing was readable.
-File names that are not valid UTF-8 are written with their odd bytes as visible \\xNN escapes.
-Each line is written as soon as it is known; Ctrl-C keeps the finished lines (valid JSONL).
-=======
-One JSON object per image, in input order: {"file", "text", "confidence"} or {"file", "error"};
+with "warnings" (also on stderr) when an image does not look like one line or gives no text;
 with --pages {"file", "text", "width", "height", "lines": [{"text", "confidence", "box",
 "polygon", "baseline"}]}. A bad image is reported and the run goes on; the exit status is 1
-only if nothing was readable.
->>>>>>> pages
+only if nothing was readable. File names that are not valid UTF-8 are written with their odd
+bytes as visible \\xNN escapes. Each line is written as soon as it is known; Ctrl-C keeps the
+finished lines (valid JSONL).
 """
 
 from __future__ import annotations
@@ -31,16 +26,10 @@ from typing import Annotated, TextIO
 import typer
 
 from hwr_export.cli.common import fail, user_errors
-<<<<<<< HEAD
+from hwr_export.cli.pages_output import OutputFormat, PageWriter
 from runtimes.errors import HwrError, printable
 from runtimes.preprocess import IMAGE_SUFFIXES
-from runtimes.recognizer import SUFFIX_RUNTIME, PathResult
-=======
-from hwr_export.cli.pages_output import OutputFormat, PageWriter
-from runtimes.errors import HwrError
-from runtimes.preprocess import IMAGE_SUFFIXES
-from runtimes.recognizer import SUFFIX_RUNTIME, Recognizer
->>>>>>> pages
+from runtimes.recognizer import SUFFIX_RUNTIME, PathResult, Recognizer
 
 PROGRESS_MIN_FILES = 20  # a bar for a handful of lines is noise
 
