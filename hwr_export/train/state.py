@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,13 +69,15 @@ def load_run(out: Path) -> dict[str, Any]:
     if not path.is_file():
         raise HwrError(f"{out}: nothing to resume (no {STATE_NAME})")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about unusual pickle protocols first
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        if "GLOBAL" not in str(exc):  # torch names the Python object it refused to import
-            raise HwrError(f"{path}: cannot read training state (damaged file)") from None
+        # weights_only refuses any opcode or global a tensor state never holds: a damaged file
+        # and a crafted one look alike here, and neither is run.
         raise HwrError(
-            f"{path}: refused: not a plain training state (it holds Python objects that "
-            "could run code); resume only runs you made"
+            f"{path}: cannot read training state: refused, not a plain state written by hwr "
+            f"train ({_first_line(exc)}); resume only runs you made"
         ) from None
     except Exception as exc:  # torch raises several types for a damaged pickle/zip
         raise HwrError(f"{path}: cannot read training state ({_first_line(exc)})") from None

@@ -164,6 +164,21 @@ def test_crafted_state_file_is_refused_without_running_it(tmp_path):
     assert marker.exists()
 
 
+def test_a_bare_pickle_that_runs_code_is_refused_in_one_line(tmp_path):
+    """Not torch.save's zip: a plain pickle (protocol 4) as an attacker would write it."""
+    import pickle
+
+    marker = tmp_path / "pwned"
+    (tmp_path / "last_state.pt").write_bytes(pickle.dumps(_RunsCode(marker), protocol=4))
+    result = CliRunner().invoke(
+        app, ["train", "--out", str(tmp_path), "--data", "synthetic:24", "--resume"]
+    )
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "refused" in lines[0], result.output
+    assert not marker.exists()
+
+
 def test_a_file_that_is_not_a_state_is_refused_in_one_line(tmp_path):
     torch.save({"model": {}}, tmp_path / "last_state.pt")
     with pytest.raises(HwrError, match="not a training state"):
