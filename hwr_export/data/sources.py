@@ -4,6 +4,7 @@ open_lines("synthetic:500", "train")
 open_lines("../shared/data/iam-lines-64", "validation")   # imagefolder with split folders
 open_lines("my_pairs/")                                    # NAME.png + NAME.txt pairs
 open_lines("Teklia/IAM-line", "test")                      # Hugging Face Hub
+open_lines("../shared/data/iam-lines-64+synthetic:2000")   # a mix: both sources, one list
 """
 
 from __future__ import annotations
@@ -52,7 +53,12 @@ def open_lines(
     """Resolve a ``--data`` spec to a list of samples (images not yet decoded).
 
     ``draw`` > 0 gives synthetic data a fresh set of lines (same count), e.g. one per epoch.
+    Specs joined by ``+`` are mixed (e.g. real lines plus synthetic ones, so that fine-tuning
+    keeps what pre-training taught); ``limit`` applies to each part.
     """
+    parts = mix_parts(spec)
+    if len(parts) > 1:
+        return [sample for part in parts for sample in open_lines(part, split, limit, draw)]
     if spec == "synthetic" or spec.startswith("synthetic:"):
         samples = _synthetic(spec, split, limit, draw)
     elif Path(spec).exists():
@@ -70,9 +76,26 @@ def open_lines(
 HELD_OUT_FRACTION = 0.1  # of a folder without split subfolders, kept for validation
 
 
+def mix_parts(spec: str) -> list[str]:
+    """The sources of a ``+``-joined spec; a path that exists as written is one source."""
+    if "+" not in spec or Path(spec).exists():
+        return [spec]
+    parts = [part.strip() for part in spec.split("+")]
+    if not all(parts):
+        raise HwrError(f"{spec}: an empty part in a '+' mix of data sources")
+    return parts
+
+
+def has_synthetic(spec: str) -> bool:
+    return any(part.startswith("synthetic") for part in mix_parts(spec))
+
+
 def has_split_folders(spec: str) -> bool:
     """False for a local folder that holds its lines directly (no train/ validation/ ...):
     its "train" and "validation" splits would be the same lines."""
+    parts = mix_parts(spec)
+    if len(parts) > 1:
+        return all(has_split_folders(part) for part in parts)
     root = Path(spec)
     if spec.startswith("synthetic") or not root.is_dir():
         return True

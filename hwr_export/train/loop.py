@@ -25,7 +25,13 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from hwr_export.data.sources import HELD_OUT_FRACTION, has_split_folders, hold_out, open_lines
+from hwr_export.data.sources import (
+    HELD_OUT_FRACTION,
+    has_split_folders,
+    has_synthetic,
+    hold_out,
+    open_lines,
+)
 from hwr_export.model.checkpoint import contract_for, load_checkpoint, save_checkpoint
 from hwr_export.model.crnn import CRNN
 from hwr_export.model.presets import get_preset
@@ -314,7 +320,7 @@ def _holds_out(cfg: TrainConfig) -> bool:
 
 def _training_lines(cfg: TrainConfig, contract: ModelContract, epoch: int) -> PreparedLines:
     """The training split; with ``fresh_synthetic``, epoch ``epoch``'s own synthetic lines."""
-    if cfg.fresh_synthetic and not cfg.data.startswith("synthetic"):
+    if cfg.fresh_synthetic and not has_synthetic(cfg.data):
         raise HwrError(f"--fresh-synthetic needs synthetic training data, not {cfg.data!r}")
     draw = epoch + 1 if cfg.fresh_synthetic else 0
     samples = open_lines(cfg.data, cfg.train_split, cfg.limit, draw=draw)

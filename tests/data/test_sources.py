@@ -46,6 +46,24 @@ def test_folder_of_image_and_text_pairs(tmp_path):
     assert [s.text for s in open_lines(str(tmp_path))] == ["first line", "second"]
 
 
+def test_a_plus_mix_holds_both_sources_and_fresh_draws_change_only_the_synthetic_part(tmp_path):
+    _imagefolder(tmp_path / "train", [("a.png", "hello"), ("b.png", "world")])
+    spec = f"{tmp_path}+synthetic:3"
+    first, fresh = open_lines(spec, "train", draw=1), open_lines(spec, "train", draw=2)
+    assert [s.text for s in first[:2]] == ["hello", "world"] == [s.text for s in fresh[:2]]
+    assert len(first) == 5 and [s.text for s in first[2:]] != [s.text for s in fresh[2:]]
+    assert sources.has_split_folders(spec) and sources.has_synthetic(spec)
+    assert not sources.has_synthetic(str(tmp_path))
+    with pytest.raises(HwrError, match="empty part"):
+        open_lines(f"{tmp_path}+", "train")
+
+
+def test_a_folder_whose_name_holds_a_plus_is_one_source(tmp_path):
+    folder = tmp_path / "a+b"
+    _imagefolder(folder / "train", [("a.png", "plus")])
+    assert [s.text for s in open_lines(str(folder), "train")] == ["plus"]
+
+
 def test_hub_id_loads_through_datasets(monkeypatch):
     rows = [{"image": _line(), "text": "from the hub"}]
     calls = []
