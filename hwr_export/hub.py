@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from runtimes.errors import HwrError
-from runtimes.recognizer import SUFFIX_RUNTIME
+from runtimes.formats import model_suffixes
 
 DEFAULT_FILENAME = "model.safetensors"
 
@@ -36,7 +36,7 @@ def download_model(spec: str) -> Path:
         )
     try:
         if filename is None:
-            suffixes = tuple(SUFFIX_RUNTIME)
+            suffixes = model_suffixes()
             files = [f for f in list_repo_files(repo_id) if f.endswith(suffixes)]
             if not files:
                 raise HwrError(f"hf://{spec}: no model file in the repository")

@@ -133,6 +133,21 @@ def resized_width(width: int, height: int, target_height: int) -> int:
     return max(1, round(width * target_height / height))
 
 
+def to_model_height(image: ImageLike, height: int) -> Image.Image:
+    """8-bit grayscale at ``height`` px, aspect ratio kept: the pixels the model sees, for
+    inference and training alike."""
+    gray = to_grayscale(image)
+    width = resized_width(gray.width, gray.height, height)
+    if width > MAX_INPUT_WIDTH:
+        raise ImageError(
+            f"cannot read image ({gray.width}x{gray.height} is {width} px wide at model height "
+            f"{height}, above the {MAX_INPUT_WIDTH} px limit; split the line)"
+        )
+    if gray.size != (width, height):
+        gray = gray.resize((width, height), Image.Resampling.BILINEAR)
+    return gray
+
+
 def to_model_input(image: ImageLike, contract: ModelContract) -> np.ndarray:
     """One line as normalized float32 (input_height, W).
 
@@ -142,16 +157,8 @@ def to_model_input(image: ImageLike, contract: ModelContract) -> np.ndarray:
     width, so a line decodes exactly the same alone or in a batch (a bidirectional LSTM would
     otherwise read the batch's extra padding and change the last characters of ~9% of lines).
     """
-    gray = to_grayscale(image)
-    height = contract.input_height
-    width = resized_width(gray.width, gray.height, height)
-    if width > MAX_INPUT_WIDTH:
-        raise ImageError(
-            f"cannot read image ({gray.width}x{gray.height} is {width} px wide at model height "
-            f"{height}, above the {MAX_INPUT_WIDTH} px limit; split the line)"
-        )
-    if gray.size != (width, height):
-        gray = gray.resize((width, height), Image.Resampling.BILINEAR)
+    gray = to_model_height(image, contract.input_height)
+    height, width = contract.input_height, gray.width
     bucket = math.lcm(WIDTH_BUCKET, max(1, contract.width_stride))
     padded = max(contract.min_width, -(-width // bucket) * bucket)
     out = np.full((height, padded), contract.pad_value, dtype=np.float32)

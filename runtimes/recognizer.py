@@ -22,17 +22,10 @@ from runtimes.batching import run_batched
 from runtimes.contract import ModelContract
 from runtimes.decode import Lexicon, Prediction, decode
 from runtimes.errors import HwrError, ImageError
+from runtimes.formats import format_of, model_suffixes
 from runtimes.plugins import runtime_factory
 from runtimes.preprocess import ImageLike, decode_image, load_image, to_model_input
 
-SUFFIX_RUNTIME = {
-    ".onnx": "onnx",
-    ".ort": "onnx",
-    ".safetensors": "torch",
-    ".pt": "torchscript",
-    ".ts": "torchscript",
-    ".torchscript": "torchscript",
-}
 DECODERS = ("greedy", "beam")
 # A line is wider than high and, even scanned at 600 dpi, rarely over 600 px high.
 MIN_LINE_ASPECT = 1.0
@@ -64,12 +57,13 @@ def not_a_line(width: int, height: int) -> str | None:
 
 def runtime_for(path: Path, runtime: str | None) -> str:
     """The runtime a model file needs; an explicit choice must fit the file type."""
-    expected = SUFFIX_RUNTIME.get(path.suffix.lower())
+    model_format = format_of(path)
+    expected = model_format.runtime if model_format is not None else None
     if runtime is not None and runtime not in RUNTIME_NAMES:
         raise HwrError(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIME_NAMES)}")
     if expected is None:
         if runtime is None:
-            known = ", ".join(SUFFIX_RUNTIME)
+            known = ", ".join(model_suffixes())
             raise HwrError(f"{path}: unknown model file type {path.suffix!r} (expected {known})")
         return runtime
     if runtime is not None and runtime != expected:
@@ -127,10 +121,6 @@ class Recognizer:
     @property
     def contract(self) -> ModelContract:
         return self.runtime.contract
-
-    def run_batch(self, batch: np.ndarray) -> np.ndarray:
-        """(B, 1, H, W) float32 -> (B, T, C) logits, straight from the runtime."""
-        return self.runtime.run(batch)
 
     def prepare(self, item: Input) -> np.ndarray:
         """One image (object, path, or encoded bytes) as normalized model input; ImageError

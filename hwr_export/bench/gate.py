@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-REDUCED_PRECISION = frozenset({"onnx-int8", "onnx-fp16"})
+from runtimes.formats import FORMATS
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,11 @@ class Thresholds:
         return cls(fp32, reduced, agreement, agreement)
 
     def min_char_agreement(self, name: str) -> float:
-        return self.min_char_agreement_reduced if name in REDUCED_PRECISION else 0.0
+        return self.min_char_agreement_reduced if FORMATS[name].reduced_precision else 0.0
 
     def for_format(self, name: str) -> tuple[float, float]:
         """(max CER delta in points, min agreement) for one format."""
-        if name in REDUCED_PRECISION:
+        if FORMATS[name].reduced_precision:
             return self.max_cer_delta_reduced, self.min_agreement_reduced
         return self.max_cer_delta_fp32, self.min_agreement_fp32
 
@@ -55,9 +55,6 @@ class Thresholds:
 class ParityFailure:
     format: str
     reason: str
-
-    def line(self) -> str:
-        return f"parity FAILED: {self.format}: {self.reason}"
 
 
 def check_parity(

@@ -104,9 +104,10 @@ def _format_row(m: Measurement, original: Measurement, references: list[str], ma
 
 def run_bench(config: BenchConfig) -> dict[str, Any]:
     from hwr_export import __version__
-    from hwr_export.model.checkpoint import is_checkpoint, read_checkpoint_metadata
+    from hwr_export.model.checkpoint import read_checkpoint_metadata
     from hwr_export.model.crnn import CRNN, count_parameters
     from hwr_export.model.source import resolve_model
+    from runtimes.formats import is_checkpoint
 
     require_device(config.device, config.formats)
     checkpoint = resolve_model(config.model)

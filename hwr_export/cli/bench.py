@@ -10,13 +10,10 @@ import typer
 
 from hwr_export.bench.gate import Thresholds  # light: no torch, no onnxruntime
 from hwr_export.cli.common import user_errors
+from runtimes.base import Device
+from runtimes.formats import FORMATS
 
 PARITY_DEFAULT_LIMIT = 50
-
-
-class Device(str, Enum):
-    cpu = "cpu"
-    cuda = "cuda"
 
 
 ModelArg = Annotated[
@@ -31,7 +28,7 @@ DeviceOpt = Annotated[Device, typer.Option(help="cuda fails if no GPU is usable 
 FormatsOpt = Annotated[
     str | None,
     typer.Option(
-        help="Comma list of torch,torchscript,onnx,onnx-int8,onnx-fp16 "
+        help=f"Comma list of {','.join(FORMATS)} "
         "(default cpu: torch,torchscript,onnx,onnx-int8; cuda: torch,onnx,onnx-fp16). "
         "torch, the original, is always measured."
     ),

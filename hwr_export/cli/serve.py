@@ -17,7 +17,8 @@ from typing import Annotated
 import typer
 
 from hwr_export.cli.common import fail, user_errors
-from hwr_export.cli.transcribe import Decoder, Device, RuntimeChoice, read_lexicon
+from hwr_export.cli.transcribe import Decoder, RuntimeChoice, read_lexicon
+from runtimes.base import Device
 
 MIB = 1 << 20
 

@@ -27,22 +27,17 @@ import typer
 
 from hwr_export.cli.common import fail, user_errors
 from hwr_export.cli.pages_output import OutputFormat, PageWriter
+from runtimes.base import RUNTIME_NAMES, Device
 from runtimes.errors import HwrError, printable
+from runtimes.formats import model_suffixes
 from runtimes.preprocess import IMAGE_SUFFIXES
-from runtimes.recognizer import SUFFIX_RUNTIME, PathResult, Recognizer
+from runtimes.recognizer import PathResult, Recognizer
 
 PROGRESS_MIN_FILES = 20  # a bar for a handful of lines is noise
 
 
-class RuntimeChoice(str, Enum):
-    torch = "torch"
-    torchscript = "torchscript"
-    onnx = "onnx"
-
-
-class Device(str, Enum):
-    cpu = "cpu"
-    cuda = "cuda"
+# The --runtime choices, from the format registry (runtimes.formats).
+RuntimeChoice = Enum("RuntimeChoice", {name: name for name in RUNTIME_NAMES}, type=str)  # type: ignore[misc]
 
 
 class Decoder(str, Enum):
@@ -51,7 +46,7 @@ class Decoder(str, Enum):
 
 
 def is_model_argument(text: str) -> bool:
-    return text.startswith("hf://") or Path(text).suffix.lower() in SUFFIX_RUNTIME
+    return text.startswith("hf://") or text.lower().endswith(model_suffixes())
 
 
 def collect_images(paths: list[str]) -> list[Path]:

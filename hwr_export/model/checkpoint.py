@@ -91,7 +91,3 @@ def load_checkpoint(path: Path) -> tuple[CRNN, ModelContract]:
         ) from None
     model.eval()
     return model, contract
-
-
-def is_checkpoint(path: Path) -> bool:
-    return Path(path).suffix == ".safetensors"

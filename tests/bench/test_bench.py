@@ -15,9 +15,10 @@ import torch
 from typer.testing import CliRunner
 
 from hwr_export.bench import gate, machine, metrics
-from hwr_export.bench.exports import FORMATS, file_digest, parse_batch_sizes, parse_formats
+from hwr_export.bench.exports import file_digest, parse_batch_sizes, parse_formats
 from hwr_export.cli import app
 from runtimes.errors import HwrError
+from runtimes.formats import FORMATS
 
 DATA = "synthetic:4"
 FP32 = "torch,torchscript,onnx"

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from hwr_export.export.onnx import export_onnx, read_contract
-from hwr_export.export.pipeline import export_all
+from hwr_export.export.pipeline import ExportRequest, export_all
 from hwr_export.export.quantize import (
     calibration_batches,
     check_fp16_structure,
@@ -119,18 +119,11 @@ def test_export_all_writes_the_benchmark_names(fp32, tmp_path):
     torch.manual_seed(1)
     save_checkpoint(CRNN(get_preset("tiny")).eval(), checkpoint)
     lines: list[str] = []
-    done = export_all(
-        checkpoint,
-        tmp_path / "out",
-        set(),
-        True,
-        False,
-        CALIBRATION,
-        "synthetic:8",
-        False,
-        log=lines.append,
+    request = ExportRequest(
+        checkpoint, tmp_path / "out", frozenset({"onnx-int8"}), CALIBRATION, "synthetic:8"
     )
-    assert done == {"int8": tmp_path / "out" / "m.int8.onnx"}
+    done = export_all(request, log=lines.append)
+    assert done == {"onnx-int8": tmp_path / "out" / "m.int8.onnx"}
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["m.int8.onnx"]
     assert len(lines) == 1 and "MB" in lines[0] and "frames agree" in lines[0]
 
