@@ -1,5 +1,7 @@
 """ONNX Runtime adapter (CPU or CUDA) for .onnx and .ort files carrying the model contract.
 
+Every ONNX Runtime session hwr makes comes from ``open_session`` (the runtime, the export checks,
+the .ort conversion), so the fp16 workaround and the error handling live in one place.
 Execution providers are chosen here and only here. A CUDA request that does not end with the
 CUDA provider active is an error, never a silent CPU fallback: a benchmark must not label a CPU
 run as a GPU one.
@@ -7,6 +9,7 @@ run as a GPU one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,7 @@ import numpy as np
 
 from runtimes.base import check_device
 from runtimes.contract import ModelContract
-from runtimes.errors import HwrError, RuntimeUnavailableError
+from runtimes.errors import HwrError, RuntimeUnavailableError, first_line
 
 CUDA_PROVIDER = "CUDAExecutionProvider"
 CPU_PROVIDER = "CPUExecutionProvider"
@@ -69,37 +72,55 @@ def _providers(device: str, source: str) -> list[Any]:
     return [(CUDA_PROVIDER, dict(CUDA_OPTIONS)), CPU_PROVIDER]
 
 
+def open_session(
+    path: Path,
+    providers: list[Any] | None = None,
+    threads: int | None = None,
+    configure: Callable[[Any], None] | None = None,
+) -> Any:
+    """An ``onnxruntime.InferenceSession`` for ``path`` (CPU unless ``providers`` say otherwise).
+
+    ``threads``: intra-op threads (None: ORT's own pool, one thread per core); ``configure`` may
+    set further ``SessionOptions`` (e.g. where to save the optimized model). A file that ORT
+    cannot load is a one-line HwrError.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # provider-load warnings are turned into our own error
+    if threads is not None:
+        if threads < 1:
+            raise HwrError(f"threads must be at least 1, got {threads}")
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    if configure is not None:
+        configure(options)
+    disabled = FP16_DISABLED_OPTIMIZERS if has_fp16_weights(path) else None
+    try:
+        return ort.InferenceSession(
+            str(path),
+            sess_options=options,
+            providers=providers or [CPU_PROVIDER],
+            disabled_optimizers=disabled,
+        )
+    except Exception as exc:  # ORT raises its own Fail/InvalidProtobuf/... types
+        raise HwrError(f"{path}: cannot load ONNX model ({first_line(exc, 200)})") from None
+
+
 class OrtRuntime:
-    """Runs an ONNX (or ORT-format) hwr model; ``threads`` sets intra-op threads (None: ORT's)."""
+    """Runs an ONNX (or ORT-format) hwr model; ``threads`` sets intra-op threads (None: ORT's).
+
+    ``run`` may be called from several threads at once (``runtimes.threads``)."""
 
     name = "onnx"
 
     def __init__(self, path: str | Path, device: str = "cpu", threads: int | None = None) -> None:
-        import onnxruntime as ort
-
         self.path = Path(path)
         self.device = check_device(device, str(self.path))
         if not self.path.is_file():
             raise HwrError(f"{self.path}: model file not found")
         providers = _providers(self.device, str(self.path))
-        options = ort.SessionOptions()
-        options.log_severity_level = 3  # provider-load warnings are turned into our own error
-        if threads is not None:
-            if threads < 1:
-                raise HwrError(f"threads must be at least 1, got {threads}")
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        disabled = FP16_DISABLED_OPTIMIZERS if has_fp16_weights(self.path) else None
-        try:
-            self.session = ort.InferenceSession(
-                str(self.path),
-                sess_options=options,
-                providers=providers,
-                disabled_optimizers=disabled,
-            )
-        except Exception as exc:  # ORT raises its own Fail/InvalidProtobuf/... types
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise HwrError(f"{self.path}: cannot load ONNX model ({reason[:200]})") from None
+        self.session = open_session(self.path, providers, threads)
         if self.device == "cuda" and CUDA_PROVIDER not in self.session.get_providers():
             raise RuntimeUnavailableError(
                 f"{self.path}: CUDA was requested but the CUDA execution provider is not active "

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from runtimes.contract import ModelContract
-from runtimes.errors import ImageError, ImageTooLargeError
+from runtimes.errors import ImageError, ImageTooLargeError, first_line
 
 # Widest line we accept after resizing to model height. 20,000 px lines fit; a 1 px tall strip
 # of 20,000 px would become millions of px wide, which no recurrent model reads sensibly.
@@ -73,8 +73,7 @@ def _decode(source: Path | BinaryIO, name: str, max_pixels: int | None) -> Image
     except Image.DecompressionBombError as exc:  # Pillow's own limit, when above ours
         raise ImageTooLargeError(f"{name}: image too large ({exc})") from None
     except (OSError, ValueError, SyntaxError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ImageError(f"{name}: cannot read image ({reason})") from None
+        raise ImageError(f"{name}: cannot read image ({first_line(exc)})") from None
 
 
 def to_grayscale(image: ImageLike) -> Image.Image:

@@ -11,6 +11,7 @@ The runtime is picked by file type; the PyTorch and TorchScript ones are plugins
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from runtimes.errors import HwrError, ImageError
 from runtimes.formats import format_of, model_suffixes
 from runtimes.plugins import runtime_factory
 from runtimes.preprocess import ImageLike, decode_image, load_image, to_model_input
+from runtimes.threads import ThreadPlan, plan_threads
 
 DECODERS = ("greedy", "beam")
 # A line is wider than high and, even scanned at 600 dpi, rarely over 600 px high.
@@ -93,7 +95,10 @@ class Recognizer:
         decoder: str = "greedy",
         beam_width: int = 10,
         lexicon: Sequence[str] | None = None,
+        threads: ThreadPlan | None = None,
     ) -> None:
+        """``threads``: how the runtime was opened and how many batches run at once (default:
+        one at a time, the runtime as it is)."""
         if decoder not in DECODERS:
             raise HwrError(f"unknown decoder {decoder!r}; choose one of {', '.join(DECODERS)}")
         if beam_width < 1:
@@ -102,6 +107,7 @@ class Recognizer:
         self.decoder = decoder
         self.beam_width = beam_width
         self.lexicon = Lexicon(lexicon, runtime.contract.charset) if lexicon is not None else None
+        self.threads = threads or ThreadPlan(None, 1, "one batch at a time")
 
     @classmethod
     def load(
@@ -114,9 +120,12 @@ class Recognizer:
         beam_width: int = 10,
         lexicon: Sequence[str] | None = None,
     ) -> Recognizer:
+        """``threads`` None: the measured default of ``runtimes.threads.plan_threads``."""
         if decoder not in DECODERS:  # checked before a model is loaded for nothing
             raise HwrError(f"unknown decoder {decoder!r}; choose one of {', '.join(DECODERS)}")
-        return cls(open_runtime(path, runtime, device, threads), decoder, beam_width, lexicon)
+        plan = plan_threads(runtime_for(Path(path), runtime), device, threads)
+        loaded = open_runtime(path, runtime, device, plan.intra_op)
+        return cls(loaded, decoder, beam_width, lexicon, plan)
 
     @property
     def contract(self) -> ModelContract:
@@ -169,7 +178,7 @@ class Recognizer:
                 on_model_batch(len(batch))
             return self.runtime.run(batch)
 
-        logits = run_batched(arrays, self.contract, run, batch_size)
+        logits = run_batched(arrays, self.contract, run, batch_size, self.threads.parallel_batches)
         return [
             decode(x, self.contract.charset, self.decoder, self.beam_width, self.lexicon)
             for x in logits
@@ -200,15 +209,27 @@ class Recognizer:
         if chunk:
             yield from self._transcribe_chunk(chunk, batch_size)
 
+    def _try_prepare_file(self, path: Path) -> tuple[np.ndarray, str | None] | str:
+        try:
+            return self._prepare_file(path)
+        except ImageError as exc:
+            return str(exc)
+
     def _transcribe_chunk(self, paths: list[Path], batch_size: int) -> Iterator[PathResult]:
         arrays: dict[int, np.ndarray] = {}
         errors: dict[int, str] = {}
         shape_warnings: dict[int, str | None] = {}
-        for i, path in enumerate(paths):
-            try:
-                arrays[i], shape_warnings[i] = self._prepare_file(path)
-            except ImageError as exc:
-                errors[i] = str(exc)
+        workers = min(self.threads.parallel_batches, len(paths))
+        if workers > 1:  # decoding and resizing release the GIL, like the runtime
+            with ThreadPoolExecutor(workers, thread_name_prefix="hwr-read") as pool:
+                prepared = list(pool.map(self._try_prepare_file, paths))
+        else:
+            prepared = [self._try_prepare_file(path) for path in paths]
+        for i, outcome in enumerate(prepared):
+            if isinstance(outcome, str):
+                errors[i] = outcome
+            else:
+                arrays[i], shape_warnings[i] = outcome
         readable = sorted(arrays)
         predictions = self.transcribe_prepared([arrays[i] for i in readable], batch_size)
         found = dict(zip(readable, predictions, strict=True))

@@ -26,7 +26,8 @@ from hwr_export.bench.timing import (
     timed,
     warm_up,
 )
-from runtimes.errors import RuntimeUnavailableError
+from runtimes.errors import RuntimeUnavailableError, first_line
+from runtimes.threads import ThreadPlan
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Measurement:
     throughput: dict[str, float] = field(default_factory=dict)  # batch size -> lines/s
     cold_start_ms: float | None = None
     peak_rss_delta_mib: float | None = None
+    threads: ThreadPlan | None = None  # how the runtime used the CPU (runtimes.threads)
     error: str | None = None
 
     def timing_dict(self) -> dict[str, Any]:
@@ -51,12 +53,13 @@ class Measurement:
             "throughput_lines_per_s": self.throughput,
             "cold_start_ms": self.cold_start_ms,
             "peak_rss_delta_mib": self.peak_rss_delta_mib,
+            "threads": self.threads.to_json() if self.threads else None,
         }
 
 
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+    text = first_line(exc)
+    return type(exc).__name__ if text == type(exc).__name__ else f"{type(exc).__name__}: {text}"
 
 
 def _measure(
@@ -75,6 +78,7 @@ def _measure(
     with PeakRss() as rss:
         start = time.perf_counter()
         recognizer = Recognizer.load(m.path, runtime=m.runtime, device=device, threads=threads)
+        m.threads = recognizer.threads
         recognizer.transcribe([images[0]], batch_size=1)
         sync()
         m.cold_start_ms = 1000.0 * (time.perf_counter() - start)

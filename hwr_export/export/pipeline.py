@@ -197,12 +197,12 @@ class _Exports:
         return self._staged("onnx-fp16", target, lambda tmp: write_fp16(fp32, tmp), check)
 
 
-def fp16_runner() -> Callable[[Path], object]:
-    """CUDA where ONNX Runtime has it (what fp16 is for), else the CPU provider's safe path."""
+def fp16_runner() -> Callable[[Path], RunFn]:
+    """CUDA where ONNX Runtime has it (what fp16 is for), else the CPU provider (OrtRuntime
+    carries the fp16 workaround)."""
     import onnxruntime as ort
 
     from hwr_export.export import verify as checks
 
-    if "CUDAExecutionProvider" in ort.get_available_providers():
-        return lambda path: checks.onnx_runner(path, device="cuda")
-    return checks.fp16_cpu_runner
+    device = "cuda" if "CUDAExecutionProvider" in ort.get_available_providers() else "cpu"
+    return partial(checks.onnx_runner, device=device)

@@ -20,7 +20,6 @@ from hwr_export.export.quantize import (
 )
 from hwr_export.export.verify import (
     compare,
-    fp16_cpu_runner,
     onnx_runner,
     probe_batches,
     verify_close,
@@ -106,7 +105,7 @@ def test_fp16_keeps_float32_io_and_runs_close_to_fp32(fp32):
     assert any(i.data_type == onnx.TensorProto.FLOAT16 for i in proto.graph.initializer)
     assert read_contract(half) == read_contract(fp32)
     batch = probe_batches(read_contract(fp32), widths=(120,), batch_sizes=(2,))[0]
-    np.testing.assert_allclose(fp16_cpu_runner(half)(batch), onnx_runner(fp32)(batch), atol=1e-2)
+    np.testing.assert_allclose(onnx_runner(half)(batch), onnx_runner(fp32)(batch), atol=1e-2)
 
 
 def test_fp16_structure_check_rejects_an_fp32_file(fp32):
