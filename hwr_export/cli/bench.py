@@ -58,8 +58,9 @@ AgreeOpt = Annotated[
     typer.Option(
         min=0.0,
         max=1.0,
-        help="Gate: min share of lines identical to the original's, "
-        "all formats (default 0.95 fp32, 0.80 int8/fp16).",
+        help="Gate: min share of lines transcribed exactly as the original, for every format "
+        "(default: 0.95 for fp32 formats; int8/fp16 are instead held to 97% of characters "
+        "matching the original's transcripts, which this option does not change).",
     ),
 ]
 ProgressOpt = Annotated[bool, typer.Option(help="Progress bars on stderr.")]

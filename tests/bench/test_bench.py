@@ -90,9 +90,10 @@ def test_bench_writes_json_markdown_and_png(
     assert ref["preset"] == "seed" and ref["lines"] == 1
     assert "random" in ref["weights"] and "cer" not in ref  # timing only, never accuracy
     assert ref["multiply_adds_per_line"] > 10 * torch_row["multiply_adds_per_line"]
-    # torch and fp32 ONNX always, plus the fastest format when it is neither (timing decides).
+    # torch and fp32 ONNX always, plus the fastest format of this run when it is neither.
+    fastest = min(report["formats"], key=lambda r: r["latency_ms"]["p50"])["format"]
     compared = [s["format"] for s in ref["speedup"]]
-    assert compared[:2] == ["torch", "onnx"] and compared[2:] in ([], ["onnx-int8"])
+    assert compared == ["torch", "onnx"] + ([fastest] if fastest == "onnx-int8" else [])
     assert all(s["ratio"] > 0 and s["ours_p50_ms"] > 0 for s in ref["speedup"])
     assert report["machine"]["device"] == "cpu"
     assert report["parity"]["checked"] is False
@@ -274,3 +275,26 @@ def test_spec_runner_rejects_other_commands(tmp_path: Path) -> None:
     bad.write_text(json.dumps({"argv": ["push", "x"]}))
     with pytest.raises(HwrError, match="only bench and parity"):
         spec_argv(bad)
+
+
+@pytest.mark.parametrize(
+    ("p50_ms", "expected"),
+    [
+        ({"torch": 3.0, "onnx": 2.0, "onnx-int8": 1.0}, ["torch", "onnx", "onnx-int8"]),
+        ({"torch": 3.0, "onnx": 1.0, "onnx-int8": 2.0}, ["torch", "onnx"]),
+        ({"torch": 1.0, "onnx": 2.0, "onnx-int8": 3.0}, ["torch", "onnx"]),
+    ],
+)
+def test_the_reference_is_compared_with_torch_onnx_and_the_fastest(
+    p50_ms: dict[str, float], expected: list[str]
+) -> None:
+    from hwr_export.bench.measure import Measurement
+    from hwr_export.bench.reference import compared_formats
+    from hwr_export.bench.timing import summarize_latency
+
+    measurements = [
+        Measurement(name, "onnx", Path(name), latency=summarize_latency([ms / 1000] * 3))
+        for name, ms in p50_ms.items()
+    ]
+    broken = Measurement("torchscript", "torchscript", Path("x"), error="did not load")
+    assert compared_formats([*measurements, broken]) == expected
