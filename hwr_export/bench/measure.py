@@ -11,6 +11,7 @@ import gc
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -96,9 +97,7 @@ def _measure(
             if batch == 1:  # the latency pass already ran every line at batch 1
                 m.throughput["1"] = len(images) / sum(m.seconds)
                 continue
-            _, elapsed = timed(
-                lambda b=batch: recognizer.transcribe(list(images), batch_size=b), sync
-            )
+            _, elapsed = timed(partial(recognizer.transcribe, list(images), batch_size=batch), sync)
             m.throughput[str(batch)] = len(images) / elapsed
     m.peak_rss_delta_mib = rss.delta_mib
 

@@ -82,7 +82,7 @@ def command_line(ctx: typer.Context) -> str:
         if param.param_type_name == "argument":
             parts.append(str(value))
         elif isinstance(value, bool):
-            flags = param.opts if value else param.secondary_opts  # type: ignore[attr-defined]
+            flags = param.opts if value else param.secondary_opts
             parts.append(flags[0])
         else:
             parts += [param.opts[0], str(value)]

@@ -16,6 +16,7 @@ import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -23,6 +24,9 @@ from hwr_export.atomic import write_verified
 from hwr_export.model.crnn import CRNN
 from runtimes.contract import ModelContract
 from runtimes.errors import HwrError, first_line
+
+if TYPE_CHECKING:
+    import onnx
 
 INPUT_NAME = "images"
 OUTPUT_NAME = "logits"
@@ -100,11 +104,11 @@ def _export_dynamo(model: CRNN, example: tuple[torch.Tensor], target: Path, opse
     )
 
 
-def set_metadata(proto: object, metadata: dict[str, str]) -> None:
+def set_metadata(proto: onnx.ModelProto, metadata: dict[str, str]) -> None:
     """Replace (not append to) the model's metadata_props with ``metadata``."""
     import onnx
 
-    del proto.metadata_props[:]  # type: ignore[attr-defined]
+    del proto.metadata_props[:]
     onnx.helper.set_model_props(proto, metadata)
 
 
