@@ -32,31 +32,34 @@ FP16_DISABLED_OPTIMIZERS = ["NchwcTransformer"]
 DYNAMIC_QUANTIZATION_OPS = {"DynamicQuantizeLSTM", "DynamicQuantizeLinear", "DynamicQuantizeMatMul"}
 
 
-def has_fp16_weights(path: Path) -> bool:
-    """Whether an .onnx file holds float16 initializers (ORT-format files cannot be read here)."""
+def _onnx_graph(path: Path) -> Any:
+    """The graph of an .onnx file, or None for ORT-format files (not readable here) and for
+    unreadable ones (they get ORT's own error message when the session is made)."""
     if path.suffix.lower() != ".onnx":
-        return False
+        return None
     import onnx
 
     try:
-        proto = onnx.load(str(path), load_external_data=False)
-    except Exception:  # unreadable files get ORT's own error message below
-        return False
-    return any(init.data_type == onnx.TensorProto.FLOAT16 for init in proto.graph.initializer)
+        return onnx.load(str(path), load_external_data=False).graph
+    except Exception:  # onnx raises DecodeError and others, not one base class
+        return None
+
+
+def has_fp16_weights(path: Path) -> bool:
+    """Whether an .onnx file holds float16 initializers."""
+    import onnx
+
+    graph = _onnx_graph(path)
+    return graph is not None and any(
+        init.data_type == onnx.TensorProto.FLOAT16 for init in graph.initializer
+    )
 
 
 def has_dynamic_quantization(path: Path) -> bool:
     """Whether an .onnx file holds ops that quantize activations by the batch's own range
     (int8 files exported before the contract said so); ORT-format files rely on the contract."""
-    if path.suffix.lower() != ".onnx":
-        return False
-    import onnx
-
-    try:
-        proto = onnx.load(str(path), load_external_data=False)
-    except Exception:  # unreadable files get ORT's own error message below
-        return False
-    return any(node.op_type in DYNAMIC_QUANTIZATION_OPS for node in proto.graph.node)
+    graph = _onnx_graph(path)
+    return graph is not None and any(op.op_type in DYNAMIC_QUANTIZATION_OPS for op in graph.node)
 
 
 def _providers(device: str, source: str) -> list[Any]:

@@ -7,23 +7,29 @@ differences to the original are in percentage points, the unit the parity gate s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import jiwer
 
 
-def _rate(references: Sequence[str], hypotheses: Sequence[str], unit: str) -> float | None:
-    """Edits over reference length; None when the references are all empty."""
+def edit_counts(
+    references: Sequence[str], hypotheses: Sequence[str], unit: str = "char"
+) -> tuple[int, int]:
+    """(edits, reference length) in characters or words, summed over the corpus."""
     if len(references) != len(hypotheses):
         raise ValueError(f"{len(references)} references but {len(hypotheses)} hypotheses")
     if not references:
-        return None
+        return 0, 0
     process = jiwer.process_characters if unit == "char" else jiwer.process_words
     out = process(list(references), list(hypotheses))
-    reference_length = out.hits + out.substitutions + out.deletions
-    if reference_length == 0:
-        return None
-    return (out.substitutions + out.deletions + out.insertions) / reference_length
+    edits = out.substitutions + out.deletions + out.insertions
+    return edits, out.hits + out.substitutions + out.deletions
+
+
+def _rate(references: Sequence[str], hypotheses: Sequence[str], unit: str) -> float | None:
+    """Edits over reference length; None when the references are all empty."""
+    edits, reference_length = edit_counts(references, hypotheses, unit)
+    return edits / reference_length if reference_length else None
 
 
 def character_error_rate(references: Sequence[str], hypotheses: Sequence[str]) -> float | None:
@@ -69,15 +75,7 @@ class Accuracy:
     mean_confidence: float | None
 
     def to_dict(self) -> dict[str, float | None]:
-        return {
-            "cer": self.cer,
-            "wer": self.wer,
-            "cer_delta_points": self.cer_delta_points,
-            "wer_delta_points": self.wer_delta_points,
-            "agreement": self.agreement,
-            "char_agreement": self.char_agreement,
-            "mean_confidence": self.mean_confidence,
-        }
+        return asdict(self)
 
 
 def _delta_points(value: float | None, original: float | None) -> float | None:

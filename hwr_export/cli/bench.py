@@ -89,6 +89,17 @@ def command_line(ctx: typer.Context) -> str:
     return " ".join(shlex.quote(part) for part in parts)
 
 
+def _shared(
+    ctx: typer.Context, gate: tuple[float, float, float | None], **settings: Any
+) -> dict[str, Any]:
+    """BenchConfig fields that `hwr bench` and `hwr parity` set alike."""
+    return {
+        **settings,
+        "thresholds": Thresholds.from_options(*gate),
+        "command": command_line(ctx),
+    }
+
+
 def _run(
     model: str | None,
     data: str,
@@ -198,25 +209,20 @@ def bench_command(
             name,
         )
         return
+    gate = (max_cer_delta_fp32, max_cer_delta_reduced, min_agreement)
+    shared = _shared(ctx, gate, split=split, limit=limit, threads=threads, progress=progress)
     result = _run(
         model,
         data,
         device,
         formats,
         batch_sizes,
-        split=split,
-        limit=limit,
-        threads=threads,
         cache_dir=cache_dir,
         calibration=calibration,
         vs_seed=vs_seed,
         seed_lines=seed_lines,
         check=check,
-        thresholds=Thresholds.from_options(
-            max_cer_delta_fp32, max_cer_delta_reduced, min_agreement
-        ),
-        progress=progress,
-        command=command_line(ctx),
+        **shared,
     )
     if results_dir:
         from hwr_export.bench.report import results_paths
@@ -248,25 +254,10 @@ def parity_command(
     min_agreement: AgreeOpt = None,
     progress: ProgressOpt = True,
 ) -> None:
-    result = _run(
-        model,
-        data,
-        device,
-        formats,
-        "1",
-        split=split,
-        limit=limit,
-        threads=threads,
-        cache_dir=cache_dir,
-        calibration=calibration,
-        vs_seed=False,
-        check=True,
-        thresholds=Thresholds.from_options(
-            max_cer_delta_fp32, max_cer_delta_reduced, min_agreement
-        ),
-        progress=progress,
-        command=command_line(ctx),
-    )
+    gate = (max_cer_delta_fp32, max_cer_delta_reduced, min_agreement)
+    shared = _shared(ctx, gate, split=split, limit=limit, threads=threads, progress=progress)
+    settings = {"cache_dir": cache_dir, "calibration": calibration, "vs_seed": False}
+    result = _run(model, data, device, formats, "1", check=True, **settings, **shared)
     _finish(result, json_out)
     typer.echo(f"parity passed: {', '.join(result['settings']['formats'][1:])} match the original")
 

@@ -124,7 +124,7 @@ class _Exports:
         def check(path: Path) -> None:
             assert self._fp32 is not None
             found = self.checks.verify_close(
-                name, self._fp32, runner(path), lines, self.contract, on
+                self.checks.compare(name, self._fp32, runner(path), lines, self.contract, on)
             )
             self._found.append(found)
 

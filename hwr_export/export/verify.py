@@ -208,16 +208,10 @@ def verify_exact(
     return result
 
 
-def verify_close(
-    name: str,
-    reference: RunFn,
-    candidate: RunFn,
-    batches: Sequence[np.ndarray],
-    contract: ModelContract,
-    on: str,
-) -> CheckResult:
-    """Reduced precision: report how close it is; fail only on gross breakage."""
-    result = compare(name, reference, candidate, batches, contract, on)
+def verify_close(result: CheckResult) -> CheckResult:
+    """Reduced precision (a ``compare`` of it): report how close it is; fail only on gross
+    breakage."""
+    name, on = result.name, result.on
     if result.relative_error > MAX_RELATIVE_ERROR:
         raise HwrError(
             f"{name}: verification failed: logits off by {result.relative_error:.0%} of their "

@@ -64,7 +64,7 @@ def test_int8_follows_fp32_frame_by_frame(fp32, int8):
     result = compare("int8", onnx_runner(fp32), onnx_runner(int8), lines, contract, "test")
     assert result.frame_agreement >= 0.8
     assert result.relative_error < 0.1
-    verify_close("int8", onnx_runner(fp32), onnx_runner(int8), lines, contract, "test")
+    verify_close(compare("int8", onnx_runner(fp32), onnx_runner(int8), lines, contract, "test"))
 
 
 def test_gross_breakage_fails_the_close_check(fp32):
@@ -72,9 +72,9 @@ def test_gross_breakage_fails_the_close_check(fp32):
     run = onnx_runner(fp32)
     batches = probe_batches(contract, widths=(80,), batch_sizes=(2,))
     with pytest.raises(HwrError, match="logits off by"):
-        verify_close("broken", run, lambda b: -run(b), batches, contract, "test")
+        verify_close(compare("broken", run, lambda b: -run(b), batches, contract, "test"))
     with pytest.raises(HwrError, match="non-finite"):
-        verify_close("nan", run, lambda b: run(b) * np.nan, batches, contract, "test")
+        verify_close(compare("nan", run, lambda b: run(b) * np.nan, batches, contract, "test"))
 
 
 def test_decisive_model_with_different_transcripts_fails(fp32):
@@ -93,8 +93,11 @@ def test_decisive_model_with_different_transcripts_fails(fp32):
 
     batches = probe_batches(contract, widths=(80,), batch_sizes=(2,))
     with pytest.raises(HwrError, match="CER"):
-        verify_close("moved", decisive(0), decisive(1), batches, contract, "test")
-    assert verify_close("same", decisive(0), decisive(0), batches, contract, "t").agreement == 1.0
+        verify_close(compare("moved", decisive(0), decisive(1), batches, contract, "test"))
+    assert (
+        verify_close(compare("same", decisive(0), decisive(0), batches, contract, "t")).agreement
+        == 1.0
+    )
 
 
 def test_fp16_keeps_float32_io_and_runs_close_to_fp32(fp32):
