@@ -69,7 +69,7 @@ def format_markdown(result: dict[str, Any]) -> str:
     header, body = table_rows(result)
     out += _table(header, body)
     out.append("")
-    ref = result.get("reference")
+    ref = result["reference"]
     if ref:
         out.append(
             f"The `{ref['preset']}` row is the reference architecture replica with random "

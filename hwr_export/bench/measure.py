@@ -48,15 +48,6 @@ class Measurement:
     threads: ThreadPlan | None = None  # how the runtime used the CPU (runtimes.threads)
     error: str | None = None
 
-    def timing_dict(self) -> dict[str, Any]:
-        return {
-            "latency_ms": self.latency.to_dict() if self.latency else None,
-            "throughput_lines_per_s": self.throughput,
-            "cold_start_ms": self.cold_start_ms,
-            "peak_rss_delta_mib": self.peak_rss_delta_mib,
-            "threads": self.threads.to_json() if self.threads else None,
-        }
-
 
 def _one_line(exc: BaseException) -> str:
     text = first_line(exc)

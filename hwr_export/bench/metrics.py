@@ -7,7 +7,7 @@ differences to the original are in percentage points, the unit the parity gate s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import jiwer
 
@@ -73,9 +73,6 @@ class Accuracy:
     agreement: float  # share of lines transcribed exactly as the original transcribed them
     char_agreement: float  # 1 - CER of these transcripts against the original's
     mean_confidence: float | None
-
-    def to_dict(self) -> dict[str, float | None]:
-        return asdict(self)
 
 
 def _delta_points(value: float | None, original: float | None) -> float | None:

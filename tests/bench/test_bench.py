@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from hwr_export.bench import gate, machine, metrics
 from hwr_export.bench.exports import file_digest, parse_batch_sizes, parse_formats
+from hwr_export.bench.results import FormatResult
 from hwr_export.cli import app
 from runtimes.errors import HwrError
 from runtimes.formats import FORMATS
@@ -200,29 +201,18 @@ def test_error_rates_and_agreement() -> None:
 
 
 def test_gate_limits_per_precision() -> None:
+    row = FormatResult
     rows = [
-        {"format": "torch", "cer": 0.10, "cer_delta_points": 0.0, "agreement": 1.0},
-        {"format": "onnx", "cer": 0.1015, "cer_delta_points": 0.15, "agreement": 0.99},
-        {
-            "format": "onnx-int8",
-            "cer": 0.1015,
-            "cer_delta_points": 0.15,
-            "agreement": 0.6,
-            "char_agreement": 0.99,
-        },
-        {
-            "format": "onnx-fp16",
-            "cer": 0.10,
-            "cer_delta_points": 0.0,
-            "agreement": 0.5,
-            "char_agreement": 0.95,
-        },
-        {"format": "torchscript", "error": "RuntimeError: boom"},
+        row("torch", cer=0.10, cer_delta_points=0.0, agreement=1.0),
+        row("onnx", cer=0.1015, cer_delta_points=0.15, agreement=0.99),
+        row("onnx-int8", cer=0.1015, cer_delta_points=0.15, agreement=0.6, char_agreement=0.99),
+        row("onnx-fp16", cer=0.10, cer_delta_points=0.0, agreement=0.5, char_agreement=0.95),
+        row("torchscript", error="RuntimeError: boom"),
     ]
     failures = gate.check_parity(rows, gate.Thresholds())
     assert [f.format for f in failures] == ["onnx", "onnx-fp16", "torchscript"]
     assert "limit +0.10" in failures[0].reason and "5.00% of characters" in failures[1].reason
-    better = [{"format": "onnx", "cer": 0.05, "cer_delta_points": -5.0, "agreement": 1.0}]
+    better = [row("onnx", cer=0.05, cer_delta_points=-5.0, agreement=1.0)]
     assert gate.check_parity(better, gate.Thresholds()) == []
     assert gate.Thresholds.from_options(0.2, 1.0, 0.9).for_format("onnx-int8") == (1.0, 0.9)
     assert gate.Thresholds.from_options(0.2, 1.0, None).for_format("onnx") == (0.2, 0.95)
