@@ -3,6 +3,10 @@
 Importing this package must never import torch, and nothing here imports the training package:
 the PyTorch and TorchScript adapters live with the torch code and plug in through the
 ``hwr.runtimes`` entry points (``runtimes.plugins``).
+
+One module a job: ``formats`` (the format registry), ``contract``, ``preprocess``, ``batching``,
+``threads`` (the thread plan), ``ort_runtime``, ``plugins``, ``decode``, ``recognizer`` (the
+whole pipeline), ``errors``; ``serve/`` and ``pages/`` build on them.
 """
 
 from runtimes.contract import IAM_CHARSET, REFERENCE_CHARSET, ModelContract

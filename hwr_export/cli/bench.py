@@ -34,7 +34,12 @@ FormatsOpt = Annotated[
     ),
 ]
 ThreadsOpt = Annotated[
-    int | None, typer.Option(min=1, help="Intra-op threads (default: each library's own).")
+    int | None,
+    typer.Option(
+        min=1,
+        help="Intra-op threads, one batch at a time (default: the measured plan of "
+        "runtimes/threads.py for ONNX, PyTorch's own for torch).",
+    ),
 ]
 CacheOpt = Annotated[
     Path | None,

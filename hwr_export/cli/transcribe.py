@@ -140,7 +140,14 @@ def transcribe_command(
         Path | None,
         typer.Option("--output", "-o", dir_okay=False, help="Write JSON lines here, not stdout."),
     ] = None,
-    threads: Annotated[int | None, typer.Option(min=1, help="CPU threads for inference.")] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Intra-op threads, one batch at a time (default: ONNX on the CPU runs one "
+            "thread a batch and as many batches at once as there are usable cores).",
+        ),
+    ] = None,
     pages: Annotated[
         bool,
         typer.Option("--pages", help="Each image is a page: find its lines, read them in order."),
