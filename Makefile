@@ -43,6 +43,7 @@ test: setup
 quality: setup
 	$(BIN)/ruff check hwr_export runtimes tests
 	$(BIN)/ruff format --check hwr_export runtimes tests
+	$(BIN)/mypy  # pyproject.toml [tool.mypy]: hwr_export and runtimes, runtimes/ strictly
 
 style: setup
 	$(BIN)/ruff format hwr_export runtimes tests

@@ -73,7 +73,8 @@ def main() -> None:
 
 
 def _model_for(checkpoint: Path, name: str) -> Path:
-    from hwr_export.bench.exports import FORMATS, ensure_exports, export_folder
+    from hwr_export.bench.exports import ensure_exports, export_folder
+    from runtimes.formats import FORMATS
 
     if name not in FORMATS:
         raise SystemExit(f"hwr: error: unknown format {name!r}; choose from {', '.join(FORMATS)}")

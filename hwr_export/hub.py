@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runtimes.errors import HwrError
-from runtimes.recognizer import SUFFIX_RUNTIME
+from runtimes.errors import HwrError, first_line
+from runtimes.formats import model_suffixes
 
 DEFAULT_FILENAME = "model.safetensors"
 
@@ -36,7 +36,7 @@ def download_model(spec: str) -> Path:
         )
     try:
         if filename is None:
-            suffixes = tuple(SUFFIX_RUNTIME)
+            suffixes = model_suffixes()
             files = [f for f in list_repo_files(repo_id) if f.endswith(suffixes)]
             if not files:
                 raise HwrError(f"hf://{spec}: no model file in the repository")
@@ -89,7 +89,7 @@ def push_model(model: Path, repo_id: str, card: Path | None = None, private: boo
 
 def hub_error_reason(exc: Exception) -> str:
     """First line of a Hub client error, saying so when the Hub is simply unreachable."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = first_line(exc)
     lowered = f"{type(exc).__name__} {exc}".lower()
     offline_words = ("offline", "connection", "resolve", "network", "timeout", "timed out")
     if any(w in lowered for w in offline_words):

@@ -3,10 +3,15 @@
 Importing this package must never import torch, and nothing here imports the training package:
 the PyTorch and TorchScript adapters live with the torch code and plug in through the
 ``hwr.runtimes`` entry points (``runtimes.plugins``).
+
+One module a job: ``formats`` (the format registry), ``contract``, ``preprocess``, ``batching``,
+``threads`` (the thread plan), ``ort_runtime``, ``plugins``, ``decode``, ``recognizer`` (the
+whole pipeline), ``errors``; ``serve/`` and ``pages/`` build on them.
 """
 
 from runtimes.contract import IAM_CHARSET, REFERENCE_CHARSET, ModelContract
 from runtimes.errors import HwrError, ImageError, ModelContractError, RuntimeUnavailableError
+from runtimes.lazy import lazy_exports
 
 __all__ = [
     "IAM_CHARSET",
@@ -34,10 +39,4 @@ _LAZY_EXPORTS = {
 }
 __all__ += list(_LAZY_EXPORTS)
 
-
-def __getattr__(name: str) -> object:
-    if name in _LAZY_EXPORTS:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY_EXPORTS[name]), name)
-    raise AttributeError(f"module 'runtimes' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY_EXPORTS)

@@ -6,15 +6,26 @@ which runtime produced them.
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from runtimes.contract import ModelContract
 from runtimes.errors import RuntimeUnavailableError
+from runtimes.formats import runtime_names
 
-RUNTIME_NAMES = ("torch", "torchscript", "onnx")
-DEVICES = ("cpu", "cuda")
+RUNTIME_NAMES = runtime_names()
+
+
+class Device(str, Enum):
+    """Where a model runs (the CLI's --device choices too)."""
+
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+DEVICES = tuple(d.value for d in Device)
 
 
 @runtime_checkable

@@ -8,6 +8,7 @@ LSTM has to read through) small.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -69,28 +70,44 @@ def run_batched(
     contract: ModelContract,
     run: Callable[[np.ndarray], np.ndarray],
     batch_size: int,
+    parallel_batches: int = 1,
 ) -> list[np.ndarray]:
     """Per line (T_i, C) logits, trimmed to the line's own frames, in the order of ``arrays``.
 
     A model whose lines depend on their batch mates (``contract.batch_independent`` False, e.g.
     int8 with a dynamically quantized LSTM) runs one line at a time: batch = single, always.
+    ``parallel_batches`` > 1 calls ``run`` from that many threads at once (see
+    ``runtimes.threads``); batches are formed the same way, so every line's logits are too.
     """
     if not contract.batch_independent:
         batch_size = 1
     widths = [a.shape[1] for a in arrays]
-    results: list[np.ndarray | None] = [None] * len(arrays)
-    for ids in plan_batches(
+    plan = plan_batches(
         widths, batch_size, MAX_WIDTH_RATIO, MAX_BATCH_PIXELS, contract.input_height
-    ):
+    )
+
+    def run_one(ids: list[int]) -> list[np.ndarray]:
         batch = make_batch([arrays[i] for i in ids], contract)
         logits = np.asarray(run(batch), dtype=np.float32)
         if logits.ndim != 3 or logits.shape[0] != len(ids):
             raise ValueError(
                 f"runtime returned logits of shape {logits.shape} for {len(ids)} lines"
             )
-        for row, i in enumerate(ids):
-            frames = frames_for_width(
-                widths[i], batch.shape[3], logits.shape[1], contract.width_stride
-            )
-            results[i] = logits[row, :frames]
+        return [
+            logits[
+                row, : frames_for_width(w, batch.shape[3], logits.shape[1], contract.width_stride)
+            ]
+            for row, w in enumerate(widths[i] for i in ids)
+        ]
+
+    workers = min(parallel_batches, len(plan))
+    if workers > 1:
+        with ThreadPoolExecutor(workers, thread_name_prefix="hwr-batch") as pool:
+            per_batch = list(pool.map(run_one, plan))
+    else:
+        per_batch = [run_one(ids) for ids in plan]
+    results: list[np.ndarray | None] = [None] * len(arrays)
+    for ids, logits in zip(plan, per_batch, strict=True):
+        for i, line in zip(ids, logits, strict=True):
+            results[i] = line
     return [r for r in results if r is not None]

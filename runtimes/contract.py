@@ -136,11 +136,6 @@ class ModelContract:
             raise ModelContractError("model contract is not a JSON object")
         return cls.from_dict(data)
 
-    def with_metrics(self, metrics: dict[str, Any]) -> ModelContract:
-        data = self.to_dict()
-        data["metrics"] = dict(metrics)
-        return ModelContract.from_dict(data)
-
     def to_metadata(self) -> dict[str, str]:
         """Flat string metadata for ONNX ``metadata_props`` and similar key/value stores.
 

@@ -40,7 +40,8 @@ class Prediction:
 def softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
     shifted = logits - np.max(logits, axis=axis, keepdims=True)
     exp = np.exp(shifted)
-    return exp / np.sum(exp, axis=axis, keepdims=True)
+    probs: np.ndarray = exp / np.sum(exp, axis=axis, keepdims=True)
+    return probs
 
 
 def _line_confidence(char_confidences: list[float], probs: np.ndarray) -> float:

@@ -29,3 +29,13 @@ def printable(text: str) -> str:
     except UnicodeEncodeError:  # surrogates that are not escaped bytes
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
     return raw.decode("utf-8", "backslashreplace")
+
+
+def first_line(exc: BaseException, limit: int | None = None, last: bool = False) -> str:
+    """One line of an exception's message for a one-line error (never a traceback): the first
+    (or, with ``last``, the last) non-empty line, at most ``limit`` characters, or the type's
+    name when the message is empty."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    return (lines[-1] if last else lines[0])[:limit]

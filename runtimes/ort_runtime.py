@@ -1,5 +1,7 @@
 """ONNX Runtime adapter (CPU or CUDA) for .onnx and .ort files carrying the model contract.
 
+Every ONNX Runtime session hwr makes comes from ``open_session`` (the runtime, the export checks,
+the .ort conversion), so the fp16 workaround and the error handling live in one place.
 Execution providers are chosen here and only here. A CUDA request that does not end with the
 CUDA provider active is an error, never a silent CPU fallback: a benchmark must not label a CPU
 run as a GPU one.
@@ -7,6 +9,7 @@ run as a GPU one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,7 @@ import numpy as np
 
 from runtimes.base import check_device
 from runtimes.contract import ModelContract
-from runtimes.errors import HwrError, RuntimeUnavailableError
+from runtimes.errors import HwrError, RuntimeUnavailableError, first_line
 
 CUDA_PROVIDER = "CUDAExecutionProvider"
 CPU_PROVIDER = "CPUExecutionProvider"
@@ -29,31 +32,34 @@ FP16_DISABLED_OPTIMIZERS = ["NchwcTransformer"]
 DYNAMIC_QUANTIZATION_OPS = {"DynamicQuantizeLSTM", "DynamicQuantizeLinear", "DynamicQuantizeMatMul"}
 
 
-def has_fp16_weights(path: Path) -> bool:
-    """Whether an .onnx file holds float16 initializers (ORT-format files cannot be read here)."""
+def _onnx_graph(path: Path) -> Any:
+    """The graph of an .onnx file, or None for ORT-format files (not readable here) and for
+    unreadable ones (they get ORT's own error message when the session is made)."""
     if path.suffix.lower() != ".onnx":
-        return False
+        return None
     import onnx
 
     try:
-        proto = onnx.load(str(path), load_external_data=False)
-    except Exception:  # unreadable files get ORT's own error message below
-        return False
-    return any(init.data_type == onnx.TensorProto.FLOAT16 for init in proto.graph.initializer)
+        return onnx.load(str(path), load_external_data=False).graph
+    except Exception:  # onnx raises DecodeError and others, not one base class
+        return None
+
+
+def has_fp16_weights(path: Path) -> bool:
+    """Whether an .onnx file holds float16 initializers."""
+    import onnx
+
+    graph = _onnx_graph(path)
+    return graph is not None and any(
+        init.data_type == onnx.TensorProto.FLOAT16 for init in graph.initializer
+    )
 
 
 def has_dynamic_quantization(path: Path) -> bool:
     """Whether an .onnx file holds ops that quantize activations by the batch's own range
     (int8 files exported before the contract said so); ORT-format files rely on the contract."""
-    if path.suffix.lower() != ".onnx":
-        return False
-    import onnx
-
-    try:
-        proto = onnx.load(str(path), load_external_data=False)
-    except Exception:  # unreadable files get ORT's own error message below
-        return False
-    return any(node.op_type in DYNAMIC_QUANTIZATION_OPS for node in proto.graph.node)
+    graph = _onnx_graph(path)
+    return graph is not None and any(op.op_type in DYNAMIC_QUANTIZATION_OPS for op in graph.node)
 
 
 def _providers(device: str, source: str) -> list[Any]:
@@ -69,37 +75,55 @@ def _providers(device: str, source: str) -> list[Any]:
     return [(CUDA_PROVIDER, dict(CUDA_OPTIONS)), CPU_PROVIDER]
 
 
+def open_session(
+    path: Path,
+    providers: list[Any] | None = None,
+    threads: int | None = None,
+    configure: Callable[[Any], None] | None = None,
+) -> Any:
+    """An ``onnxruntime.InferenceSession`` for ``path`` (CPU unless ``providers`` say otherwise).
+
+    ``threads``: intra-op threads (None: ORT's own pool, one thread per core); ``configure`` may
+    set further ``SessionOptions`` (e.g. where to save the optimized model). A file that ORT
+    cannot load is a one-line HwrError.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # provider-load warnings are turned into our own error
+    if threads is not None:
+        if threads < 1:
+            raise HwrError(f"threads must be at least 1, got {threads}")
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    if configure is not None:
+        configure(options)
+    disabled = FP16_DISABLED_OPTIMIZERS if has_fp16_weights(path) else None
+    try:
+        return ort.InferenceSession(
+            str(path),
+            sess_options=options,
+            providers=providers or [CPU_PROVIDER],
+            disabled_optimizers=disabled,
+        )
+    except Exception as exc:  # ORT raises its own Fail/InvalidProtobuf/... types
+        raise HwrError(f"{path}: cannot load ONNX model ({first_line(exc, 200)})") from None
+
+
 class OrtRuntime:
-    """Runs an ONNX (or ORT-format) hwr model; ``threads`` sets intra-op threads (None: ORT's)."""
+    """Runs an ONNX (or ORT-format) hwr model; ``threads`` sets intra-op threads (None: ORT's).
+
+    ``run`` may be called from several threads at once (``runtimes.threads``)."""
 
     name = "onnx"
 
     def __init__(self, path: str | Path, device: str = "cpu", threads: int | None = None) -> None:
-        import onnxruntime as ort
-
         self.path = Path(path)
         self.device = check_device(device, str(self.path))
         if not self.path.is_file():
             raise HwrError(f"{self.path}: model file not found")
         providers = _providers(self.device, str(self.path))
-        options = ort.SessionOptions()
-        options.log_severity_level = 3  # provider-load warnings are turned into our own error
-        if threads is not None:
-            if threads < 1:
-                raise HwrError(f"threads must be at least 1, got {threads}")
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        disabled = FP16_DISABLED_OPTIMIZERS if has_fp16_weights(self.path) else None
-        try:
-            self.session = ort.InferenceSession(
-                str(self.path),
-                sess_options=options,
-                providers=providers,
-                disabled_optimizers=disabled,
-            )
-        except Exception as exc:  # ORT raises its own Fail/InvalidProtobuf/... types
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise HwrError(f"{self.path}: cannot load ONNX model ({reason[:200]})") from None
+        self.session = open_session(self.path, providers, threads)
         if self.device == "cuda" and CUDA_PROVIDER not in self.session.get_providers():
             raise RuntimeUnavailableError(
                 f"{self.path}: CUDA was requested but the CUDA execution provider is not active "

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from runtimes.contract import ModelContract
-from runtimes.errors import ImageError, ImageTooLargeError
+from runtimes.errors import ImageError, ImageTooLargeError, first_line
 
 # Widest line we accept after resizing to model height. 20,000 px lines fit; a 1 px tall strip
 # of 20,000 px would become millions of px wide, which no recurrent model reads sensibly.
@@ -73,8 +73,7 @@ def _decode(source: Path | BinaryIO, name: str, max_pixels: int | None) -> Image
     except Image.DecompressionBombError as exc:  # Pillow's own limit, when above ours
         raise ImageTooLargeError(f"{name}: image too large ({exc})") from None
     except (OSError, ValueError, SyntaxError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ImageError(f"{name}: cannot read image ({reason})") from None
+        raise ImageError(f"{name}: cannot read image ({first_line(exc)})") from None
 
 
 def to_grayscale(image: ImageLike) -> Image.Image:
@@ -133,6 +132,21 @@ def resized_width(width: int, height: int, target_height: int) -> int:
     return max(1, round(width * target_height / height))
 
 
+def to_model_height(image: ImageLike, height: int) -> Image.Image:
+    """8-bit grayscale at ``height`` px, aspect ratio kept: the pixels the model sees, for
+    inference and training alike."""
+    gray = to_grayscale(image)
+    width = resized_width(gray.width, gray.height, height)
+    if width > MAX_INPUT_WIDTH:
+        raise ImageError(
+            f"cannot read image ({gray.width}x{gray.height} is {width} px wide at model height "
+            f"{height}, above the {MAX_INPUT_WIDTH} px limit; split the line)"
+        )
+    if gray.size != (width, height):
+        gray = gray.resize((width, height), Image.Resampling.BILINEAR)
+    return gray
+
+
 def to_model_input(image: ImageLike, contract: ModelContract) -> np.ndarray:
     """One line as normalized float32 (input_height, W).
 
@@ -142,16 +156,8 @@ def to_model_input(image: ImageLike, contract: ModelContract) -> np.ndarray:
     width, so a line decodes exactly the same alone or in a batch (a bidirectional LSTM would
     otherwise read the batch's extra padding and change the last characters of ~9% of lines).
     """
-    gray = to_grayscale(image)
-    height = contract.input_height
-    width = resized_width(gray.width, gray.height, height)
-    if width > MAX_INPUT_WIDTH:
-        raise ImageError(
-            f"cannot read image ({gray.width}x{gray.height} is {width} px wide at model height "
-            f"{height}, above the {MAX_INPUT_WIDTH} px limit; split the line)"
-        )
-    if gray.size != (width, height):
-        gray = gray.resize((width, height), Image.Resampling.BILINEAR)
+    gray = to_model_height(image, contract.input_height)
+    height, width = contract.input_height, gray.width
     bucket = math.lcm(WIDTH_BUCKET, max(1, contract.width_stride))
     padded = max(contract.min_width, -(-width // bucket) * bucket)
     out = np.full((height, padded), contract.pad_value, dtype=np.float32)

@@ -11,6 +11,7 @@ The runtime is picked by file type; the PyTorch and TorchScript ones are plugins
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,17 +23,11 @@ from runtimes.batching import run_batched
 from runtimes.contract import ModelContract
 from runtimes.decode import Lexicon, Prediction, decode
 from runtimes.errors import HwrError, ImageError
+from runtimes.formats import format_of, model_suffixes
 from runtimes.plugins import runtime_factory
 from runtimes.preprocess import ImageLike, decode_image, load_image, to_model_input
+from runtimes.threads import ThreadPlan, plan_threads
 
-SUFFIX_RUNTIME = {
-    ".onnx": "onnx",
-    ".ort": "onnx",
-    ".safetensors": "torch",
-    ".pt": "torchscript",
-    ".ts": "torchscript",
-    ".torchscript": "torchscript",
-}
 DECODERS = ("greedy", "beam")
 # A line is wider than high and, even scanned at 600 dpi, rarely over 600 px high.
 MIN_LINE_ASPECT = 1.0
@@ -64,12 +59,13 @@ def not_a_line(width: int, height: int) -> str | None:
 
 def runtime_for(path: Path, runtime: str | None) -> str:
     """The runtime a model file needs; an explicit choice must fit the file type."""
-    expected = SUFFIX_RUNTIME.get(path.suffix.lower())
+    model_format = format_of(path)
+    expected = model_format.runtime if model_format is not None else None
     if runtime is not None and runtime not in RUNTIME_NAMES:
         raise HwrError(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIME_NAMES)}")
     if expected is None:
         if runtime is None:
-            known = ", ".join(SUFFIX_RUNTIME)
+            known = ", ".join(model_suffixes())
             raise HwrError(f"{path}: unknown model file type {path.suffix!r} (expected {known})")
         return runtime
     if runtime is not None and runtime != expected:
@@ -99,7 +95,10 @@ class Recognizer:
         decoder: str = "greedy",
         beam_width: int = 10,
         lexicon: Sequence[str] | None = None,
+        threads: ThreadPlan | None = None,
     ) -> None:
+        """``threads``: how the runtime was opened and how many batches run at once (default:
+        one at a time, the runtime as it is)."""
         if decoder not in DECODERS:
             raise HwrError(f"unknown decoder {decoder!r}; choose one of {', '.join(DECODERS)}")
         if beam_width < 1:
@@ -108,6 +107,7 @@ class Recognizer:
         self.decoder = decoder
         self.beam_width = beam_width
         self.lexicon = Lexicon(lexicon, runtime.contract.charset) if lexicon is not None else None
+        self.threads = threads or ThreadPlan(None, 1, "one batch at a time")
 
     @classmethod
     def load(
@@ -120,17 +120,16 @@ class Recognizer:
         beam_width: int = 10,
         lexicon: Sequence[str] | None = None,
     ) -> Recognizer:
+        """``threads`` None: the measured default of ``runtimes.threads.plan_threads``."""
         if decoder not in DECODERS:  # checked before a model is loaded for nothing
             raise HwrError(f"unknown decoder {decoder!r}; choose one of {', '.join(DECODERS)}")
-        return cls(open_runtime(path, runtime, device, threads), decoder, beam_width, lexicon)
+        plan = plan_threads(runtime_for(Path(path), runtime), device, threads)
+        loaded = open_runtime(path, runtime, device, plan.intra_op)
+        return cls(loaded, decoder, beam_width, lexicon, plan)
 
     @property
     def contract(self) -> ModelContract:
         return self.runtime.contract
-
-    def run_batch(self, batch: np.ndarray) -> np.ndarray:
-        """(B, 1, H, W) float32 -> (B, T, C) logits, straight from the runtime."""
-        return self.runtime.run(batch)
 
     def prepare(self, item: Input) -> np.ndarray:
         """One image (object, path, or encoded bytes) as normalized model input; ImageError
@@ -179,7 +178,7 @@ class Recognizer:
                 on_model_batch(len(batch))
             return self.runtime.run(batch)
 
-        logits = run_batched(arrays, self.contract, run, batch_size)
+        logits = run_batched(arrays, self.contract, run, batch_size, self.threads.parallel_batches)
         return [
             decode(x, self.contract.charset, self.decoder, self.beam_width, self.lexicon)
             for x in logits
@@ -210,15 +209,27 @@ class Recognizer:
         if chunk:
             yield from self._transcribe_chunk(chunk, batch_size)
 
+    def _try_prepare_file(self, path: Path) -> tuple[np.ndarray, str | None] | str:
+        try:
+            return self._prepare_file(path)
+        except ImageError as exc:
+            return str(exc)
+
     def _transcribe_chunk(self, paths: list[Path], batch_size: int) -> Iterator[PathResult]:
         arrays: dict[int, np.ndarray] = {}
         errors: dict[int, str] = {}
         shape_warnings: dict[int, str | None] = {}
-        for i, path in enumerate(paths):
-            try:
-                arrays[i], shape_warnings[i] = self._prepare_file(path)
-            except ImageError as exc:
-                errors[i] = str(exc)
+        workers = min(self.threads.parallel_batches, len(paths))
+        if workers > 1:  # decoding and resizing release the GIL, like the runtime
+            with ThreadPoolExecutor(workers, thread_name_prefix="hwr-read") as pool:
+                prepared = list(pool.map(self._try_prepare_file, paths))
+        else:
+            prepared = [self._try_prepare_file(path) for path in paths]
+        for i, outcome in enumerate(prepared):
+            if isinstance(outcome, str):
+                errors[i] = outcome
+            else:
+                arrays[i], shape_warnings[i] = outcome
         readable = sorted(arrays)
         predictions = self.transcribe_prepared([arrays[i] for i in readable], batch_size)
         found = dict(zip(readable, predictions, strict=True))

@@ -10,33 +10,12 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from runtimes.errors import HwrError
+from runtimes.formats import FORMATS, TORCH
 
-ORIGINAL = "torch"
-
-
-@dataclass(frozen=True)
-class FormatSpec:
-    name: str  # the name on the command line and in reports
-    runtime: str  # the Recognizer runtime that loads it
-    suffix: str | None  # file name after the checkpoint stem; None: the checkpoint itself
-    export_option: str | None  # what export_all is asked for: a format, or the int8/fp16 flag
-    precision: str  # fp32, int8, fp16
-
-
-FORMATS: dict[str, FormatSpec] = {
-    f.name: f
-    for f in (
-        FormatSpec("torch", "torch", None, None, "fp32"),
-        FormatSpec("torchscript", "torchscript", ".ts", "torchscript", "fp32"),
-        FormatSpec("onnx", "onnx", ".onnx", "onnx", "fp32"),
-        FormatSpec("onnx-int8", "onnx", ".int8.onnx", "int8", "int8"),
-        FormatSpec("onnx-fp16", "onnx", ".fp16.onnx", "fp16", "fp16"),
-    )
-}
+ORIGINAL = TORCH.name
 DEFAULT_FORMATS = {
     # int8 kernels are a CPU feature of ONNX Runtime; fp16 pays off on GPUs.
     "cpu": ("torch", "torchscript", "onnx", "onnx-int8"),
@@ -108,25 +87,15 @@ def export_folder(
 
 def format_path(checkpoint: Path, folder: Path, name: str) -> Path:
     spec = FORMATS[name]
-    if spec.suffix is None:
+    if not spec.exported:
         return checkpoint
     return folder / f"{checkpoint.stem}{spec.suffix}"
 
 
 def _export_one(checkpoint: Path, folder: Path, name: str, calibration: str | None) -> None:
-    from hwr_export.export.pipeline import export_all
+    from hwr_export.export.pipeline import ExportRequest, export_all
 
-    option = FORMATS[name].export_option
-    export_all(
-        checkpoint=checkpoint,
-        out_dir=folder,
-        formats={option} if option in ("torchscript", "onnx") else set(),
-        int8=option == "int8",
-        fp16=option == "fp16",
-        calibration=calibration,
-        verify=None,
-        force=True,
-    )
+    export_all(ExportRequest(checkpoint, folder, frozenset({name}), calibration, force=True))
 
 
 def ensure_exports(
@@ -143,7 +112,7 @@ def ensure_exports(
     for name in names:
         if paths[name].is_file():
             continue
-        if FORMATS[name].export_option is None:
+        if not FORMATS[name].exported:
             raise HwrError(f"{paths[name]}: checkpoint not found")
         folder.mkdir(parents=True, exist_ok=True)
         try:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
 
-REDUCED_PRECISION = frozenset({"onnx-int8", "onnx-fp16"})
+from hwr_export.bench.results import FormatResult
+from runtimes.formats import FORMATS
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,11 @@ class Thresholds:
         return cls(fp32, reduced, agreement, agreement)
 
     def min_char_agreement(self, name: str) -> float:
-        return self.min_char_agreement_reduced if name in REDUCED_PRECISION else 0.0
+        return self.min_char_agreement_reduced if FORMATS[name].reduced_precision else 0.0
 
     def for_format(self, name: str) -> tuple[float, float]:
         """(max CER delta in points, min agreement) for one format."""
-        if name in REDUCED_PRECISION:
+        if FORMATS[name].reduced_precision:
             return self.max_cer_delta_reduced, self.min_agreement_reduced
         return self.max_cer_delta_fp32, self.min_agreement_fp32
 
@@ -56,39 +56,33 @@ class ParityFailure:
     format: str
     reason: str
 
-    def line(self) -> str:
-        return f"parity FAILED: {self.format}: {self.reason}"
-
 
 def check_parity(
-    results: Sequence[dict[str, Any]],
+    results: Sequence[FormatResult],
     thresholds: Thresholds,
     original: str = "torch",
 ) -> list[ParityFailure]:
-    """Failures of every non-original format (each result as in the JSON report)."""
+    """Failures of every non-original format."""
     failures: list[ParityFailure] = []
     for result in results:
-        name = result["format"]
+        name = result.format
         if name == original:
-            if result.get("error"):
-                failures.append(
-                    ParityFailure(name, f"the original did not run ({result['error']})")
-                )
+            if result.error:
+                failures.append(ParityFailure(name, f"the original did not run ({result.error})"))
             continue
-        if result.get("error"):
-            failures.append(ParityFailure(name, f"did not run ({result['error']})"))
+        if result.error:
+            failures.append(ParityFailure(name, f"did not run ({result.error})"))
             continue
         max_delta, min_agree = thresholds.for_format(name)
-        delta = result.get("cer_delta_points")
+        delta = result.cer_delta_points
         if delta is not None and delta > max_delta:
+            cer = f"CER {100 * result.cer:.2f}% is " if result.cer is not None else ""
             failures.append(
                 ParityFailure(
-                    name,
-                    f"CER {100 * result['cer']:.2f}% is {delta:+.2f} points from the original "
-                    f"(limit +{max_delta:.2f})",
+                    name, f"{cer}{delta:+.2f} points from the original (limit +{max_delta:.2f})"
                 )
             )
-        agree = result.get("agreement")
+        agree = result.agreement
         if agree is not None and agree < min_agree:
             failures.append(
                 ParityFailure(
@@ -97,7 +91,7 @@ def check_parity(
                     f"(limit {100 * min_agree:.0f}%)",
                 )
             )
-        chars = result.get("char_agreement")
+        chars = result.char_agreement
         min_chars = thresholds.min_char_agreement(name)
         if chars is not None and chars < min_chars:
             failures.append(

@@ -13,6 +13,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from runtimes.threads import plan_threads, usable_cpus
+
 LIBRARIES = ("torch", "onnxruntime", "onnxruntime-gpu", "onnx", "numpy", "jiwer")
 
 
@@ -48,14 +50,6 @@ def physical_cores(cpuinfo: str | None = None) -> int | None:
     return len(cores) or None
 
 
-def usable_cpus() -> int:
-    """CPUs this process may run on (the affinity mask, which containers often narrow)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
 def library_versions() -> dict[str, str | None]:
     versions: dict[str, str | None] = {"python": platform.python_version()}
     for name in LIBRARIES:
@@ -87,15 +81,20 @@ def onnxruntime_providers() -> list[str]:
         return []
 
 
-def threads_used(requested: int | None) -> dict[str, Any]:
-    """The intra-op thread counts in effect; ``None`` requested means each library's default."""
+def threads_used(requested: int | None, device: str = "cpu") -> dict[str, Any]:
+    """The thread counts in effect; ``None`` requested means the default plan
+    (``runtimes.threads``): for ONNX Runtime on the CPU, one intra-op thread a batch and
+    batches side by side; PyTorch keeps its own default."""
     import torch
 
+    onnx = plan_threads("onnx", device, requested)
     return {
         "requested": requested,
         "torch": requested or torch.get_num_threads(),
-        # ORT's default intra-op pool has one thread per physical core.
-        "onnxruntime": requested or physical_cores() or usable_cpus(),
+        # ORT's own default intra-op pool has one thread per physical core.
+        "onnxruntime": onnx.intra_op or physical_cores() or usable_cpus(),
+        "onnxruntime_parallel_batches": onnx.parallel_batches,
+        "onnxruntime_rule": onnx.rule,
     }
 
 
@@ -110,7 +109,7 @@ def machine_info(device: str, threads: int | None = None) -> dict[str, Any]:
         "gpu": gpu_name(),
         "device": device,
         "onnxruntime_providers": onnxruntime_providers(),
-        "threads": threads_used(threads),
+        "threads": threads_used(threads, device),
         "versions": library_versions(),
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }

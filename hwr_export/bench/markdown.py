@@ -21,6 +21,7 @@ def _machine_lines(result: dict[str, Any]) -> list[str]:
         f"- Device: **{m['device']}**; CPU: {m['cpu']} ({m['physical_cores']} cores, "
         f"{m['usable_cpus']} usable); GPU: {m['gpu'] or 'none'}",
         f"- Threads: torch {m['threads']['torch']}, onnxruntime {m['threads']['onnxruntime']}"
+        f" x {m['threads']['onnxruntime_parallel_batches']} batches at once"
         + (" (default)" if m["threads"]["requested"] is None else " (--threads)"),
         f"- Libraries: {libs}",
         f"- Platform: {m['platform']}; date: {m['date']}",
@@ -68,7 +69,7 @@ def format_markdown(result: dict[str, Any]) -> str:
     header, body = table_rows(result)
     out += _table(header, body)
     out.append("")
-    ref = result.get("reference")
+    ref = result["reference"]
     if ref:
         out.append(
             f"The `{ref['preset']}` row is the reference architecture replica with random "

@@ -11,6 +11,7 @@ import gc
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,8 @@ from hwr_export.bench.timing import (
     timed,
     warm_up,
 )
-from runtimes.errors import RuntimeUnavailableError
+from runtimes.errors import RuntimeUnavailableError, first_line
+from runtimes.threads import ThreadPlan
 
 
 @dataclass
@@ -43,20 +45,13 @@ class Measurement:
     throughput: dict[str, float] = field(default_factory=dict)  # batch size -> lines/s
     cold_start_ms: float | None = None
     peak_rss_delta_mib: float | None = None
+    threads: ThreadPlan | None = None  # how the runtime used the CPU (runtimes.threads)
     error: str | None = None
-
-    def timing_dict(self) -> dict[str, Any]:
-        return {
-            "latency_ms": self.latency.to_dict() if self.latency else None,
-            "throughput_lines_per_s": self.throughput,
-            "cold_start_ms": self.cold_start_ms,
-            "peak_rss_delta_mib": self.peak_rss_delta_mib,
-        }
 
 
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+    text = first_line(exc)
+    return type(exc).__name__ if text == type(exc).__name__ else f"{type(exc).__name__}: {text}"
 
 
 def _measure(
@@ -75,6 +70,7 @@ def _measure(
     with PeakRss() as rss:
         start = time.perf_counter()
         recognizer = Recognizer.load(m.path, runtime=m.runtime, device=device, threads=threads)
+        m.threads = recognizer.threads
         recognizer.transcribe([images[0]], batch_size=1)
         sync()
         m.cold_start_ms = 1000.0 * (time.perf_counter() - start)
@@ -92,9 +88,7 @@ def _measure(
             if batch == 1:  # the latency pass already ran every line at batch 1
                 m.throughput["1"] = len(images) / sum(m.seconds)
                 continue
-            _, elapsed = timed(
-                lambda b=batch: recognizer.transcribe(list(images), batch_size=b), sync
-            )
+            _, elapsed = timed(partial(recognizer.transcribe, list(images), batch_size=batch), sync)
             m.throughput[str(batch)] = len(images) / elapsed
     m.peak_rss_delta_mib = rss.delta_mib
 

@@ -12,18 +12,24 @@ from dataclasses import dataclass
 import jiwer
 
 
-def _rate(references: Sequence[str], hypotheses: Sequence[str], unit: str) -> float | None:
-    """Edits over reference length; None when the references are all empty."""
+def edit_counts(
+    references: Sequence[str], hypotheses: Sequence[str], unit: str = "char"
+) -> tuple[int, int]:
+    """(edits, reference length) in characters or words, summed over the corpus."""
     if len(references) != len(hypotheses):
         raise ValueError(f"{len(references)} references but {len(hypotheses)} hypotheses")
     if not references:
-        return None
+        return 0, 0
     process = jiwer.process_characters if unit == "char" else jiwer.process_words
     out = process(list(references), list(hypotheses))
-    reference_length = out.hits + out.substitutions + out.deletions
-    if reference_length == 0:
-        return None
-    return (out.substitutions + out.deletions + out.insertions) / reference_length
+    edits = out.substitutions + out.deletions + out.insertions
+    return edits, out.hits + out.substitutions + out.deletions
+
+
+def _rate(references: Sequence[str], hypotheses: Sequence[str], unit: str) -> float | None:
+    """Edits over reference length; None when the references are all empty."""
+    edits, reference_length = edit_counts(references, hypotheses, unit)
+    return edits / reference_length if reference_length else None
 
 
 def character_error_rate(references: Sequence[str], hypotheses: Sequence[str]) -> float | None:
@@ -67,17 +73,6 @@ class Accuracy:
     agreement: float  # share of lines transcribed exactly as the original transcribed them
     char_agreement: float  # 1 - CER of these transcripts against the original's
     mean_confidence: float | None
-
-    def to_dict(self) -> dict[str, float | None]:
-        return {
-            "cer": self.cer,
-            "wer": self.wer,
-            "cer_delta_points": self.cer_delta_points,
-            "wer_delta_points": self.wer_delta_points,
-            "agreement": self.agreement,
-            "char_agreement": self.char_agreement,
-            "mean_confidence": self.mean_confidence,
-        }
 
 
 def _delta_points(value: float | None, original: float | None) -> float | None:

@@ -20,10 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jiwer
-
 from hwr_export.bench.machine import machine_info
-from hwr_export.bench.metrics import character_error_rate, word_error_rate
+from hwr_export.bench.metrics import character_error_rate, edit_counts, word_error_rate
 from hwr_export.bench.page_metrics import Detection, match_lines
 from hwr_export.data.pages import PageStyle, pages_from_lines
 from hwr_export.data.sources import open_lines
@@ -43,11 +41,9 @@ class PageBenchConfig:
 
 def page_cer(references: list[str], hypotheses: list[str]) -> float | None:
     """Character edits over reference characters, line breaks not counted in the reference."""
-    out = jiwer.process_characters(references, hypotheses)
-    length = out.hits + out.substitutions + out.deletions - sum(r.count("\n") for r in references)
-    if length <= 0:
-        return None
-    return (out.substitutions + out.deletions + out.insertions) / length
+    edits, length = edit_counts(references, hypotheses)
+    length -= sum(r.count("\n") for r in references)
+    return edits / length if length > 0 else None
 
 
 def _ms(values: list[float]) -> dict[str, float]:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from hwr_export.atomic import atomic_path
+from hwr_export.bench.results import FormatResult
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 
@@ -20,17 +21,17 @@ def write_plot(result: dict[str, Any], path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
     try:
-        rows = [
-            r
-            for r in result["formats"]
-            if not r.get("error") and r.get("latency_ms") and r.get("cer") is not None
+        rows = [FormatResult.from_json(r) for r in result["formats"]]
+        points = [
+            (r.format, r.p50_ms, 100 * r.cer)
+            for r in rows
+            if not r.error and r.p50_ms is not None and r.cer is not None
         ]
         # A legend, not labels next to points: formats with equal CER would overprint.
-        for r, marker in zip(rows, MARKERS, strict=False):
-            x, y = r["latency_ms"]["p50"], 100 * r["cer"]
-            ax.scatter([x], [y], s=45, marker=marker, zorder=3, label=r["format"])
-        ref = result.get("reference")
-        if ref and ref.get("latency_ms"):
+        for (name, x, y), marker in zip(points, MARKERS, strict=False):
+            ax.scatter([x], [y], s=45, marker=marker, zorder=3, label=name)
+        ref = result["reference"]
+        if ref and ref["latency_ms"]:
             ax.axvline(ref["latency_ms"]["p50"], color="grey", linestyle="--", linewidth=1)
             ax.annotate(
                 f"{ref['preset']} reference arch\n(latency only)",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import statistics
 import tempfile
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +52,7 @@ def _interleaved_seconds(
     )
     for i, image in enumerate(bar):
         for name in names[i % len(names) :] + names[: i % len(names)]:
-            _, elapsed = timed(
-                lambda n=name, im=image: recognizers[n].transcribe([im], batch_size=1), sync
-            )
+            _, elapsed = timed(partial(recognizers[name].transcribe, [image], batch_size=1), sync)
             seconds[name].append(elapsed)
     return seconds
 

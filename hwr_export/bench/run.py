@@ -6,7 +6,7 @@ The result is a plain JSON-ready dict; ``report`` and ``plot`` only read it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from hwr_export.bench.reference import (
     mean_multiply_adds,
     measure_reference,
 )
+from hwr_export.bench.results import FormatResult
 from hwr_export.bench.table import PUBLISHED_REFERENCE
 from runtimes.errors import HwrError, RuntimeUnavailableError
 
@@ -78,35 +79,46 @@ def _load_lines(config: BenchConfig) -> tuple[list[Any], list[str], list[str]]:
     return images, [s.text for s in samples], [s.name for s in samples]
 
 
-def _format_row(m: Measurement, original: Measurement, references: list[str], macs: float) -> dict:
+def _format_row(
+    m: Measurement, original: Measurement, references: list[str], macs: float
+) -> FormatResult:
     spec = FORMATS[m.format]
-    row: dict[str, Any] = {
-        "format": m.format,
-        "runtime": spec.runtime,
-        "precision": spec.precision,
-        "file": str(m.path),
-        "file_bytes": m.path.stat().st_size if m.path.is_file() else None,
-        "multiply_adds_per_line": macs,
-        "error": m.error,
-    }
+    row = FormatResult(
+        format=m.format,
+        runtime=spec.runtime,
+        precision=spec.precision,
+        file=str(m.path),
+        file_bytes=m.path.stat().st_size if m.path.is_file() else None,
+        multiply_adds_per_line=macs,
+        error=m.error,
+    )
     if m.error:
         return row
-    original_texts = original.texts if not original.error else None
-    accuracy = score(references, m.texts, original_texts or m.texts, m.confidences)
-    row.update(accuracy.to_dict())
-    if original_texts is None:  # nothing to compare with: no delta, no agreement
-        row.update(
-            cer_delta_points=None, wer_delta_points=None, agreement=None, char_agreement=None
-        )
-    row.update(m.timing_dict())
-    return row
+    compared = not original.error  # else nothing to compare with: no delta, no agreement
+    acc = score(references, m.texts, original.texts if compared else m.texts, m.confidences)
+    return replace(
+        row,
+        cer=acc.cer,
+        wer=acc.wer,
+        cer_delta_points=acc.cer_delta_points if compared else None,
+        wer_delta_points=acc.wer_delta_points if compared else None,
+        agreement=acc.agreement if compared else None,
+        char_agreement=acc.char_agreement if compared else None,
+        mean_confidence=acc.mean_confidence,
+        latency_ms=m.latency.to_dict() if m.latency else None,
+        throughput_lines_per_s=m.throughput,
+        cold_start_ms=m.cold_start_ms,
+        peak_rss_delta_mib=m.peak_rss_delta_mib,
+        threads=m.threads.to_json() if m.threads else None,
+    )
 
 
 def run_bench(config: BenchConfig) -> dict[str, Any]:
     from hwr_export import __version__
-    from hwr_export.model.checkpoint import is_checkpoint, read_checkpoint_metadata
+    from hwr_export.model.checkpoint import read_checkpoint_metadata
     from hwr_export.model.crnn import CRNN, count_parameters
     from hwr_export.model.source import resolve_model
+    from runtimes.formats import is_checkpoint
 
     require_device(config.device, config.formats)
     checkpoint = resolve_model(config.model)
@@ -183,7 +195,7 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
             "calibration": config.calibration,
         },
         "machine": machine_info(config.device, config.threads),
-        "formats": rows,
+        "formats": [row.to_json() for row in rows],
         "reference": reference,
         "parity": {
             "checked": config.check,

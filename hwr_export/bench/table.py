@@ -4,11 +4,14 @@ shared by the text report and the Markdown section."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
+
+from hwr_export.bench.results import FormatResult
 
 # The reference project's own published figures, shown for context only: other hardware,
 # other data split (IAM test), and a model we did not run.
-PUBLISHED_REFERENCE = {
+PUBLISHED_REFERENCE: dict[str, Any] = {
     "source": "the reference CRNN's published figures, not measured here",
     "latency_ms_per_line": [
         {"hardware": "CPU (Intel i7)", "low": 200, "high": 500},
@@ -35,63 +38,66 @@ def _gmac(value: float | None) -> str:
     return MISSING if not value else f"{value / 1e9:.3g}"
 
 
-def _throughput(row: dict[str, Any], batch: int) -> str:
-    return _num((row.get("throughput_lines_per_s") or {}).get(str(batch)))
+def _throughput(row: FormatResult, batch: int) -> str:
+    return _num(row.throughput_lines_per_s.get(str(batch)))
 
 
-def _columns(batch_sizes: list[int]) -> list[tuple[str, Callable[[dict[str, Any]], str]]]:
-    cols: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
-        ("format", lambda r: r["format"]),
-        ("CER %", lambda r: _pct(r.get("cer"))),
-        ("dCER pts", lambda r: _num(r.get("cer_delta_points"), 2, signed=True)),
-        ("WER %", lambda r: _pct(r.get("wer"))),
-        ("agree %", lambda r: _pct(r.get("agreement"), 1)),
-        ("char agree %", lambda r: _pct(r.get("char_agreement"), 2)),
-        ("p50 ms", lambda r: _num((r.get("latency_ms") or {}).get("p50"))),
-        ("p95 ms", lambda r: _num((r.get("latency_ms") or {}).get("p95"))),
+def _latency(row: FormatResult, key: str) -> str:
+    return _num(row.latency_ms[key] if row.latency_ms else None)
+
+
+def _columns(batch_sizes: list[int]) -> list[tuple[str, Callable[[FormatResult], str]]]:
+    cols: list[tuple[str, Callable[[FormatResult], str]]] = [
+        ("format", lambda r: r.format),
+        ("CER %", lambda r: _pct(r.cer)),
+        ("dCER pts", lambda r: _num(r.cer_delta_points, 2, signed=True)),
+        ("WER %", lambda r: _pct(r.wer)),
+        ("agree %", lambda r: _pct(r.agreement, 1)),
+        ("char agree %", lambda r: _pct(r.char_agreement, 2)),
+        ("p50 ms", partial(_latency, key="p50")),
+        ("p95 ms", partial(_latency, key="p95")),
     ]
     for b in batch_sizes:
-        cols.append((f"lines/s b{b}", lambda r, b=b: _throughput(r, b)))
+        cols.append((f"lines/s b{b}", partial(_throughput, batch=b)))
     cols += [
-        ("cold ms", lambda r: _num(r.get("cold_start_ms"), 0)),
-        ("peak RSS +MiB", lambda r: _num(r.get("peak_rss_delta_mib"))),
-        ("size MB", lambda r: _num(r["file_bytes"] / 1e6, 2) if r.get("file_bytes") else MISSING),
-        ("GMAC/line", lambda r: _gmac(r.get("multiply_adds_per_line"))),
+        ("cold ms", lambda r: _num(r.cold_start_ms, 0)),
+        ("peak RSS +MiB", lambda r: _num(r.peak_rss_delta_mib)),
+        ("size MB", lambda r: _num(r.file_bytes / 1e6, 2) if r.file_bytes else MISSING),
+        ("GMAC/line", lambda r: _gmac(r.multiply_adds_per_line)),
     ]
     return cols
 
 
-def _reference_row(ref: dict[str, Any]) -> dict[str, Any]:
+def _reference_row(ref: dict[str, Any]) -> FormatResult:
     """The seed replica as a table row: timing only, accuracy left blank (random weights)."""
-    return {
-        "format": f"{ref['preset']} (reference arch, random weights)",
-        "latency_ms": ref.get("latency_ms"),
-        "multiply_adds_per_line": ref.get("multiply_adds_per_line"),
-        "file_bytes": None,
-    }
+    return FormatResult(
+        format=f"{ref['preset']} (reference arch, random weights)",
+        latency_ms=ref["latency_ms"],
+        multiply_adds_per_line=ref["multiply_adds_per_line"],
+    )
 
 
 def table_rows(result: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     cols = _columns(result["settings"]["batch_sizes"])
-    rows = [r for r in result["formats"]]
-    if result.get("reference"):
+    rows = [FormatResult.from_json(r) for r in result["formats"]]
+    if result["reference"]:
         rows.append(_reference_row(result["reference"]))
     body = []
     for r in rows:
-        if r.get("error"):
-            body.append([r["format"], f"error: {r['error']}"] + [""] * (len(cols) - 2))
+        if r.error:
+            body.append([r.format, f"error: {r.error}"] + [""] * (len(cols) - 2))
         else:
             body.append([fn(r) for _, fn in cols])
     return [name for name, _ in cols], body
 
 
 def speedup_sentences(result: dict[str, Any]) -> list[str]:
-    ref = result.get("reference")
+    ref = result["reference"]
     if not ref:
         return []
     out = []
-    for s in ref.get("speedup", []):
-        if s.get("ratio") is None:
+    for s in ref["speedup"]:
+        if s["ratio"] is None:
             continue
         out.append(
             f"{s['ratio']:.1f}x faster than the reference architecture: {s['format']} "

@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -48,7 +49,7 @@ def time_each(
     results: list[T] = []
     seconds: list[float] = []
     for item in items:
-        result, elapsed = timed(lambda item=item: fn(item), sync)
+        result, elapsed = timed(partial(fn, item), sync)
         results.append(result)
         seconds.append(elapsed)
     return results, seconds

@@ -18,12 +18,18 @@ import typer
 
 from hwr_export.cli.common import user_errors
 from runtimes.errors import HwrError
+from runtimes.formats import by_export_option, export_formats
+
+ALL = "all"
+# The --format choices: every registry format made by `--format X`, and all of them.
+Format = Enum("Format", {name: name for name in (*export_formats(), ALL)}, type=str)  # type: ignore[misc]
 
 
-class Format(str, Enum):
-    torchscript = "torchscript"
-    onnx = "onnx"
-    all = "all"
+def requested_formats(format: str, flags: dict[str, bool]) -> frozenset[str]:
+    """Registry names for a --format value and the flags set ({"--int8": True, ...})."""
+    names = set(export_formats()) if format == ALL else {format}
+    names |= {by_export_option(option).name for option, on in flags.items() if on}
+    return frozenset(names)
 
 
 @user_errors
@@ -37,7 +43,7 @@ def export_command(
             help="A .safetensors checkpoint or hf://repo/file (default: the bundled model)."
         ),
     ] = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="What to export.")] = Format.all,
+    format: Annotated[Format, typer.Option("--format", "-f", help="What to export.")] = Format[ALL],
     int8: Annotated[
         bool, typer.Option("--int8", help="Also write a static int8 ONNX model (CPU).")
     ] = False,
@@ -61,14 +67,14 @@ def export_command(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
 ) -> None:
-    from hwr_export.export.pipeline import export_all
+    from hwr_export.export.pipeline import ExportRequest, export_all
     from hwr_export.model.source import resolve_model
 
-    if (int8 or fp16 or ort) and format == Format.torchscript:
+    if (int8 or fp16 or ort) and format.value == "torchscript":
         raise HwrError("--int8, --fp16 and --ort are ONNX exports: use --format onnx or all")
     path = resolve_model(checkpoint)
-    formats = {format.value} | ({"ort"} if ort else set())
+    formats = requested_formats(format.value, {"--int8": int8, "--fp16": fp16, "--ort": ort})
     try:
-        export_all(path, out, formats, int8, fp16, calibration, verify, force, log=typer.echo)
+        export_all(ExportRequest(path, out, formats, calibration, verify, force), log=typer.echo)
     except OSError as exc:  # e.g. --out on a read-only disk or a full one
         raise HwrError(f"{exc.filename or out}: cannot write ({exc.strerror or exc})") from None

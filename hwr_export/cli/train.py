@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -47,7 +47,7 @@ def _given(ctx: typer.Context, name: str) -> bool:
     return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
 
 
-def _from_saved(saved: dict[str, object], given: dict[str, object]) -> TrainConfig:
+def _from_saved(saved: dict[str, Any], given: dict[str, Any]) -> TrainConfig:
     from hwr_export.train.loop import TrainConfig
 
     try:

@@ -27,22 +27,17 @@ import typer
 
 from hwr_export.cli.common import fail, user_errors
 from hwr_export.cli.pages_output import OutputFormat, PageWriter
+from runtimes.base import RUNTIME_NAMES, Device
 from runtimes.errors import HwrError, printable
+from runtimes.formats import model_suffixes
 from runtimes.preprocess import IMAGE_SUFFIXES
-from runtimes.recognizer import SUFFIX_RUNTIME, PathResult, Recognizer
+from runtimes.recognizer import PathResult, Recognizer
 
 PROGRESS_MIN_FILES = 20  # a bar for a handful of lines is noise
 
 
-class RuntimeChoice(str, Enum):
-    torch = "torch"
-    torchscript = "torchscript"
-    onnx = "onnx"
-
-
-class Device(str, Enum):
-    cpu = "cpu"
-    cuda = "cuda"
+# The --runtime choices, from the format registry (runtimes.formats).
+RuntimeChoice = Enum("RuntimeChoice", {name: name for name in RUNTIME_NAMES}, type=str)  # type: ignore[misc]
 
 
 class Decoder(str, Enum):
@@ -51,7 +46,7 @@ class Decoder(str, Enum):
 
 
 def is_model_argument(text: str) -> bool:
-    return text.startswith("hf://") or Path(text).suffix.lower() in SUFFIX_RUNTIME
+    return text.startswith("hf://") or text.lower().endswith(model_suffixes())
 
 
 def collect_images(paths: list[str]) -> list[Path]:
@@ -145,7 +140,14 @@ def transcribe_command(
         Path | None,
         typer.Option("--output", "-o", dir_okay=False, help="Write JSON lines here, not stdout."),
     ] = None,
-    threads: Annotated[int | None, typer.Option(min=1, help="CPU threads for inference.")] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Intra-op threads, one batch at a time (default: ONNX on the CPU runs one "
+            "thread a batch and as many batches at once as there are usable cores).",
+        ),
+    ] = None,
     pages: Annotated[
         bool,
         typer.Option("--pages", help="Each image is a page: find its lines, read them in order."),

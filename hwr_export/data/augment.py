@@ -32,7 +32,7 @@ def augment_line(image: Image.Image, rng: np.random.Generator) -> Image.Image:
         image = _stroke_width(image, thicker=rng.random() < 0.6)
     if rng.random() < 0.2:
         image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.0)))
-    pixels = np.asarray(image, dtype=np.float32)
+    pixels: np.ndarray = np.asarray(image, dtype=np.float32)
     if rng.random() < 0.3:
         pixels = _erase(pixels, rng)
     if rng.random() < 0.5:

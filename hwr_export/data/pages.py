@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -245,7 +246,7 @@ def write_pages(data: str, split: str, count: int, seed: int, out: Path) -> int:
 
         lines = SyntheticLines(count * LINES_PER_PAGE, seed=seed)
         samples: Sequence[LineSample] = [
-            LineSample(f"synthetic-{seed}-{i}", lines.text(i), lambda i=i: lines[i][0])
+            LineSample(f"synthetic-{seed}-{i}", lines.text(i), partial(lines.image, i))
             for i in range(len(lines))
         ]
     else:

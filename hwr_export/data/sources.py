@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +130,7 @@ def _synthetic(spec: str, split: str, limit: int | None, draw: int = 0) -> list[
     lines = SyntheticLines(count, seed=SPLIT_SEEDS.get(split, 3) + 100 * draw)
     # Text comes from the generator's own text source; rendering happens on access.
     return [
-        LineSample(f"synthetic-{split}-{i}", lines.text(i), lambda i=i: lines[i][0])
+        LineSample(f"synthetic-{split}-{i}", lines.text(i), partial(lines.image, i))
         for i in range(count)
     ]
 
@@ -159,7 +161,7 @@ def _imagefolder(folder: Path) -> list[LineSample]:
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise HwrError(f"{where}: malformed metadata row ({exc})") from None
         path = folder / file_name
-        samples.append(LineSample(str(path), str(text), lambda p=path: Image.open(p)))
+        samples.append(LineSample(str(path), str(text), partial(Image.open, path)))
     return samples
 
 
@@ -171,7 +173,7 @@ def _pairs(folder: Path) -> list[LineSample]:
             txt.with_suffix(".png"),
         )
         text = txt.read_text(encoding="utf-8").strip("\r\n")
-        samples.append(LineSample(str(image_path), text, lambda p=image_path: Image.open(p)))
+        samples.append(LineSample(str(image_path), text, partial(Image.open, image_path)))
     return samples
 
 
@@ -182,7 +184,11 @@ def _hub(dataset_id: str, split: str) -> list[LineSample]:
         if "image" not in row or "text" not in row:
             raise HwrError(f"{dataset_id}: expected columns 'image' and 'text', got {sorted(row)}")
         samples.append(
-            LineSample(f"{dataset_id}[{split}][{i}]", str(row["text"]), lambda r=row: r["image"])
+            LineSample(
+                f"{dataset_id}[{split}][{i}]",
+                str(row["text"]),
+                partial(operator.itemgetter("image"), row),
+            )
         )
     return samples
 

@@ -208,21 +208,24 @@ class SyntheticLines(Sequence):
             raise HwrError(f"synthetic lines: count and seed must be >= 0, got {count}, {seed}")
         if height < 8:
             raise HwrError(f"synthetic line height must be at least 8 px, got {height}")
-        self.count, self.seed, self.height = count, seed, height
+        self.size, self.seed, self.height = count, seed, height  # not .count: Sequence.count
         self.source = EnglishLines(charset, min_words, max_words)
 
     def __len__(self) -> int:
-        return self.count
+        return self.size
 
     def _rng(self, index: int) -> np.random.Generator:
         index = operator.index(index)
-        if not 0 <= index < self.count:
-            raise IndexError(f"synthetic line {index} out of range (0..{self.count - 1})")
+        if not 0 <= index < self.size:
+            raise IndexError(f"synthetic line {index} out of range (0..{self.size - 1})")
         return np.random.default_rng([self.seed, index])
 
     def text(self, index: int) -> str:
         """The text of line `index`, without rendering it."""
         return self.source.line(self._rng(index))
+
+    def image(self, index: int) -> Image.Image:
+        return self[index][0]
 
     def __getitem__(self, index: int) -> tuple[Image.Image, str]:  # type: ignore[override]
         rng = self._rng(index)

@@ -16,13 +16,17 @@ import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
 from hwr_export.atomic import write_verified
 from hwr_export.model.crnn import CRNN
 from runtimes.contract import ModelContract
-from runtimes.errors import HwrError
+from runtimes.errors import HwrError, first_line
+
+if TYPE_CHECKING:
+    import onnx
 
 INPUT_NAME = "images"
 OUTPUT_NAME = "logits"
@@ -57,7 +61,7 @@ def write_onnx(model: CRNN, contract: ModelContract, target: Path, opset: int = 
                 _export_dynamo(model, example, target, max(opset, 18))
             except Exception as exc:
                 raise HwrError(
-                    f"{target}: ONNX export failed ({_first_line(legacy)}; dynamo: {_first_line(exc)})"
+                    f"{target}: ONNX export failed ({first_line(legacy, 200)}; dynamo: {first_line(exc, 200)})"
                 ) from None
     proto = onnx.load(str(target))
     set_metadata(proto, contract.to_metadata())
@@ -100,16 +104,11 @@ def _export_dynamo(model: CRNN, example: tuple[torch.Tensor], target: Path, opse
     )
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:200] if text else type(exc).__name__
-
-
-def set_metadata(proto: object, metadata: dict[str, str]) -> None:
+def set_metadata(proto: onnx.ModelProto, metadata: dict[str, str]) -> None:
     """Replace (not append to) the model's metadata_props with ``metadata``."""
     import onnx
 
-    del proto.metadata_props[:]  # type: ignore[attr-defined]
+    del proto.metadata_props[:]
     onnx.helper.set_model_props(proto, metadata)
 
 
@@ -139,14 +138,18 @@ def write_ort(onnx_path: Path, target: Path, check: Callable[[Path], None] | Non
     """Convert ``onnx_path`` into ``target`` (any name); ``check`` runs on the converted file."""
     import onnxruntime as ort
 
+    from runtimes.ort_runtime import open_session
+
     with tempfile.TemporaryDirectory() as work:
         # ORT tells the two formats apart by the .ort suffix, so check a properly named copy.
         converted = Path(work) / "model.ort"
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
-        options.optimized_model_filepath = str(converted)
-        options.add_session_config_entry("session.save_model_format", "ORT")
-        ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+
+        def save_as_ort(options: ort.SessionOptions) -> None:
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+            options.optimized_model_filepath = str(converted)
+            options.add_session_config_entry("session.save_model_format", "ORT")
+
+        open_session(onnx_path, configure=save_as_ort)
         if check is not None:
             check(converted)
         shutil.copyfile(converted, target)

@@ -1,7 +1,7 @@
 """The export pipeline behind `hwr export` (and the benchmark's export cache).
 
-``export_all`` turns a checkpoint into TorchScript and ONNX files (fp32, int8, fp16, ORT format)
-named ``<stem>.ts``, ``<stem>.onnx``, ``<stem>.int8.onnx``, ``<stem>.fp16.onnx``, ``<stem>.ort``.
+``export_all`` turns a checkpoint into the exported formats of ``runtimes.formats`` (TorchScript;
+ONNX fp32, int8, fp16, ORT format), each named ``<stem><suffix>`` as the registry says.
 Each is written to a temporary file and verified against the PyTorch model; all are renamed
 together at the end (``hwr_export.atomic.Outputs``): a failed step leaves nothing behind, so the
 retry is not refused, and an existing file is kept unless ``force``.
@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hwr_export.atomic import Outputs
 from runtimes.errors import HwrError
+from runtimes.formats import FORMATS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -27,77 +29,68 @@ if TYPE_CHECKING:
     from hwr_export.model.crnn import CRNN
     from runtimes.contract import ModelContract
 
-SUFFIXES = {
-    "torchscript": ".ts",
-    "onnx": ".onnx",
-    "int8": ".int8.onnx",
-    "fp16": ".fp16.onnx",
-    "ort": ".ort",
-}
-FORMATS = {"torchscript", "onnx", "ort"}
 VERIFY_LINES = 64  # lines of the --verify set (or synthetic lines) for the int8/fp16 check
 
 
-def export_all(
-    checkpoint: Path,
-    out_dir: Path,
-    formats: set[str],
-    int8: bool,
-    fp16: bool,
-    calibration: str | None,
-    verify: str | None,
-    force: bool,
-    log: Callable[[str], None] = lambda line: None,
-) -> dict[str, Path]:
-    """Export ``checkpoint`` into ``out_dir``; returns {"torchscript"|"onnx"|"ort"|"int8"|"fp16": path}.
+@dataclass(frozen=True)
+class ExportRequest:
+    checkpoint: Path  # the .safetensors checkpoint
+    out_dir: Path
+    formats: frozenset[str]  # exported format names of runtimes.formats ("onnx", "onnx-int8")
+    calibration: str | None = None  # int8 calibration lines (None: the quantizer's default)
+    verify: str | None = None  # lines for the int8/fp16 check (None: the calibration source)
+    force: bool = False  # replace existing files
 
-    ``formats`` holds "torchscript", "onnx", "ort" or "all"; int8/fp16/ort are made from the
-    fp32 ONNX graph, which goes to a scratch folder when "onnx" itself is not wanted.
+
+def export_all(
+    request: ExportRequest, log: Callable[[str], None] = lambda line: None
+) -> dict[str, Path]:
+    """Export the checkpoint into ``out_dir``; returns {format name: path}.
+
+    ONNX int8/fp16/ORT files are made from the fp32 ONNX graph, which goes to a scratch folder
+    when "onnx" itself is not wanted.
     """
     from hwr_export.export import verify as checks
     from hwr_export.export.quantize import line_batches
     from hwr_export.model.checkpoint import load_checkpoint
 
-    checkpoint, out_dir = Path(checkpoint), Path(out_dir)
-    wanted = set(formats)
-    if "all" in wanted:
-        wanted = (wanted - {"all"}) | {"torchscript", "onnx"}
-    unknown = wanted - FORMATS
+    checkpoint, out_dir = Path(request.checkpoint), Path(request.out_dir)
+    wanted = set(request.formats)
+    exportable = [f.name for f in FORMATS.values() if f.exported]
+    unknown = sorted(wanted - set(exportable))
     if unknown:
-        raise HwrError(
-            f"unknown export format {sorted(unknown)[0]!r}; choose from {', '.join(sorted(FORMATS))}"
-        )
-    names = wanted | ({"int8"} if int8 else set()) | ({"fp16"} if fp16 else set())
-    targets = {name: out_dir / f"{checkpoint.stem}{SUFFIXES[name]}" for name in names}
+        raise HwrError(f"unknown export format {unknown[0]!r}; choose from {', '.join(exportable)}")
+    targets = {name: out_dir / f"{checkpoint.stem}{FORMATS[name].suffix}" for name in wanted}
+    calibration, verify = request.calibration, request.verify
     model, contract = load_checkpoint(checkpoint)
     # One thread: a check needs no speed, and on a busy machine two OpenMP threads waiting for
     # each other made the PyTorch reference over 100x slower.
     with (
         checks.torch_threads(1),
         tempfile.TemporaryDirectory(prefix="hwr-export-") as scratch,
-        Outputs(force) as outputs,
+        Outputs(request.force) as outputs,
     ):
         for path in targets.values():  # refuse before any work, not after minutes of calibration
             outputs.stage(path)
         run = _Exports(model, contract, outputs, log)
         if "torchscript" in wanted:
             run.torchscript(targets["torchscript"])
-        if names == {"torchscript"}:
+        if wanted <= {"torchscript"}:
             return run.done
         fp32 = run.onnx(
             targets.get("onnx", Path(scratch) / f"{checkpoint.stem}.onnx"), "onnx" in wanted
         )
         if "ort" in wanted:
             run.ort(fp32, targets["ort"])
-        if int8 or fp16:
+        if wanted & {"onnx-int8", "onnx-fp16"}:
             source = verify or calibration or f"synthetic:{VERIFY_LINES}"
             splits = ("validation", "test", "train")
             lines = line_batches(source, splits, run.contract, VERIFY_LINES, batch_size=8)
             on = f"{sum(len(b) for b in lines)} lines of {source}"
-            if int8:
-                run.int8(fp32, targets["int8"], calibration, lines, on)
-            if fp16:
-                run.fp16(fp32, targets["fp16"], lines, on)
+            if "onnx-int8" in wanted:
+                run.int8(fp32, targets["onnx-int8"], calibration, lines, on)
+            if "onnx-fp16" in wanted:
+                run.fp16(fp32, targets["onnx-fp16"], lines, on)
     run.report()
     return run.done
 
@@ -131,7 +124,7 @@ class _Exports:
         def check(path: Path) -> None:
             assert self._fp32 is not None
             found = self.checks.verify_close(
-                name, self._fp32, runner(path), lines, self.contract, on
+                self.checks.compare(name, self._fp32, runner(path), lines, self.contract, on)
             )
             self._found.append(found)
 
@@ -195,21 +188,21 @@ class _Exports:
 
         batches = calibration_batches(calibration, self.contract)
         check = self._close("int8", self.checks.onnx_runner, lines, on)
-        return self._staged("int8", target, lambda tmp: write_int8(fp32, tmp, batches), check)
+        return self._staged("onnx-int8", target, lambda tmp: write_int8(fp32, tmp, batches), check)
 
     def fp16(self, fp32: Path, target: Path, lines: Sequence[np.ndarray], on: str) -> Path:
         from hwr_export.export.quantize import write_fp16
 
         check = self._close("fp16", fp16_runner(), lines, on)
-        return self._staged("fp16", target, lambda tmp: write_fp16(fp32, tmp), check)
+        return self._staged("onnx-fp16", target, lambda tmp: write_fp16(fp32, tmp), check)
 
 
-def fp16_runner() -> Callable[[Path], object]:
-    """CUDA where ONNX Runtime has it (what fp16 is for), else the CPU provider's safe path."""
+def fp16_runner() -> Callable[[Path], RunFn]:
+    """CUDA where ONNX Runtime has it (what fp16 is for), else the CPU provider (OrtRuntime
+    carries the fp16 workaround)."""
     import onnxruntime as ort
 
     from hwr_export.export import verify as checks
 
-    if "CUDAExecutionProvider" in ort.get_available_providers():
-        return lambda path: checks.onnx_runner(path, device="cuda")
-    return checks.fp16_cpu_runner
+    device = "cuda" if "CUDAExecutionProvider" in ort.get_available_providers() else "cpu"
+    return partial(checks.onnx_runner, device=device)

@@ -15,7 +15,7 @@ import torch
 from hwr_export.atomic import write_verified
 from hwr_export.model.crnn import CRNN
 from runtimes.contract import METADATA_KEY, ModelContract
-from runtimes.errors import HwrError
+from runtimes.errors import HwrError, first_line
 
 CONTRACT_FILE = "hwr_contract.json"  # name of the contract inside the TorchScript zip
 
@@ -64,8 +64,7 @@ def load_torchscript(path: Path) -> tuple[torch.jit.ScriptModule, ModelContract]
             warnings.simplefilter("ignore", DeprecationWarning)
             module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
     except (RuntimeError, ValueError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise HwrError(f"{path}: not a readable TorchScript file ({first})") from None
+        raise HwrError(f"{path}: not a readable TorchScript file ({first_line(exc)})") from None
     raw = extra[CONTRACT_FILE]
     text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     contract = ModelContract.from_metadata({METADATA_KEY: text} if text else {}, str(path))

@@ -110,20 +110,6 @@ def onnx_runner(path: Path, device: str = "cpu") -> RunFn:
     return OrtRuntime(path, device=device, threads=VERIFY_THREADS).run
 
 
-def fp16_cpu_runner(path: Path) -> RunFn:
-    """fp16 graphs on ONNX Runtime's CPU provider: the layout optimizations of the default
-    level (ORT_ENABLE_ALL) crash the process at session creation (onnxruntime issue #15494,
-    reproduced with 1.32); the extended level runs them correctly."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-    options.intra_op_num_threads = VERIFY_THREADS
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-    return lambda batch: session.run(None, {name: np.ascontiguousarray(batch, np.float32)})[0]
-
-
 def probe_batches(
     contract: ModelContract,
     widths: Sequence[int] = VERIFY_WIDTHS,
@@ -222,16 +208,10 @@ def verify_exact(
     return result
 
 
-def verify_close(
-    name: str,
-    reference: RunFn,
-    candidate: RunFn,
-    batches: Sequence[np.ndarray],
-    contract: ModelContract,
-    on: str,
-) -> CheckResult:
-    """Reduced precision: report how close it is; fail only on gross breakage."""
-    result = compare(name, reference, candidate, batches, contract, on)
+def verify_close(result: CheckResult) -> CheckResult:
+    """Reduced precision (a ``compare`` of it): report how close it is; fail only on gross
+    breakage."""
+    name, on = result.name, result.on
     if result.relative_error > MAX_RELATIVE_ERROR:
         raise HwrError(
             f"{name}: verification failed: logits off by {result.relative_error:.0%} of their "

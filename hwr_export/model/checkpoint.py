@@ -14,7 +14,7 @@ from hwr_export.atomic import atomic_path
 from hwr_export.model.crnn import CRNN
 from hwr_export.model.presets import CRNNConfig
 from runtimes.contract import METADATA_KEY, ModelContract
-from runtimes.errors import HwrError, ModelContractError
+from runtimes.errors import HwrError, ModelContractError, first_line
 
 CONFIG_KEY = "hwr_config"
 
@@ -85,13 +85,8 @@ def load_checkpoint(path: Path) -> tuple[CRNN, ModelContract]:
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        first = str(exc).strip().splitlines()
         raise ModelContractError(
-            f"{path}: weights do not fit preset {config.name!r} ({first[-1].strip() if first else exc})"
+            f"{path}: weights do not fit preset {config.name!r} ({first_line(exc, last=True)})"
         ) from None
     model.eval()
     return model, contract
-
-
-def is_checkpoint(path: Path) -> bool:
-    return Path(path).suffix == ".safetensors"

@@ -19,7 +19,7 @@ from hwr_export.data.augment import augment_line
 from hwr_export.data.sources import LineSample
 from runtimes.contract import ModelContract
 from runtimes.errors import HwrError
-from runtimes.preprocess import make_batch, resized_width, to_model_input
+from runtimes.preprocess import make_batch, to_model_height, to_model_input
 
 
 @dataclass
@@ -27,7 +27,6 @@ class PreparedLines:
     images: list[Image.Image]  # grayscale, at model height
     labels: list[list[int]]  # class indices (1-based into the charset)
     texts: list[str]  # targets as the model can learn them (unknown characters removed)
-    names: list[str]
 
     def __len__(self) -> int:
         return len(self.images)
@@ -48,7 +47,7 @@ def prepare_lines(
 ) -> PreparedLines:
     """Decode, resize and encode every sample; report bad items and characters outside the charset."""
     index = {ch: i + 1 for i, ch in enumerate(contract.charset)}
-    out = PreparedLines([], [], [], [])
+    out = PreparedLines([], [], [])
     problems: list[str] = []
     unknown: Counter[str] = Counter()
     empty_after_removal: list[str] = []
@@ -56,9 +55,12 @@ def prepare_lines(
         try:
             if not sample.text.strip():
                 raise HwrError(f"{sample.name}: empty transcription")
-            image = resize_to_height(sample.image.convert("L"), contract.input_height)
-        except HwrError as exc:
-            problems.append(str(exc))
+            image = to_model_height(sample.image, contract.input_height)
+        except HwrError as exc:  # ImageError included: an unreadable or too wide line
+            message = str(exc)
+            problems.append(
+                message if message.startswith(sample.name) else f"{sample.name}: {message}"
+            )
             continue
         unknown.update(ch for ch in sample.text if ch not in index)
         text = "".join(ch for ch in sample.text if ch in index)
@@ -68,7 +70,6 @@ def prepare_lines(
         out.images.append(image)
         out.labels.append([index[ch] for ch in text])
         out.texts.append(text)
-        out.names.append(sample.name)
     if problems and not skip_bad:
         more = f" (and {len(problems) - 1} more bad items)" if len(problems) > 1 else ""
         raise HwrError(f"{problems[0]}{more}; fix the data or pass --skip-bad")
@@ -89,13 +90,6 @@ def prepare_lines(
     if not out.images:
         raise HwrError("no usable lines in the data")
     return out
-
-
-def resize_to_height(image: Image.Image, height: int) -> Image.Image:
-    if image.height == height:
-        return image
-    width = resized_width(image.width, image.height, height)
-    return image.resize((width, height), Image.Resampling.BILINEAR)
 
 
 def bucket_batches(

@@ -19,7 +19,7 @@ import torch
 from hwr_export.atomic import atomic_path, atomic_write_text
 from hwr_export.model.checkpoint import save_checkpoint
 from hwr_export.model.crnn import CRNN
-from runtimes.errors import HwrError
+from runtimes.errors import HwrError, first_line
 
 STATE_NAME = "last_state.pt"
 LAST_NAME = "last.safetensors"
@@ -80,7 +80,7 @@ def load_run(out: Path) -> dict[str, Any]:
             f"train ({_first_line(exc)}); resume only runs you made"
         ) from None
     except Exception as exc:  # torch raises several types for a damaged pickle/zip
-        raise HwrError(f"{path}: cannot read training state ({_first_line(exc)})") from None
+        raise HwrError(f"{path}: cannot read training state ({first_line(exc, 200)})") from None
     missing = STATE_KEYS - state.keys() if isinstance(state, dict) else STATE_KEYS
     if missing:
         raise HwrError(f"{path}: not a training state (missing {', '.join(sorted(missing))})")
@@ -89,11 +89,6 @@ def load_run(out: Path) -> dict[str, Any]:
     except TypeError:
         raise HwrError(f"{path}: not a training state (malformed progress)") from None
     return state
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 def write_metrics(out: Path, config: dict[str, Any], progress: Progress) -> None:

@@ -11,6 +11,7 @@ Torch-free like the rest of ``runtimes``; the segmenter needs OpenCV and SciPy
 (``pip install 'hwr[pages]'``), imported on first use with a one-line error if missing.
 """
 
+from runtimes.lazy import lazy_exports
 from runtimes.pages.layout import FoundLine, LineRegion, PageLine, PageResult, Segmentation
 
 __all__ = ["FoundLine", "LineRegion", "PageLine", "PageResult", "Segmentation"]
@@ -26,10 +27,4 @@ _LAZY_EXPORTS = {
 }
 __all__ += list(_LAZY_EXPORTS)
 
-
-def __getattr__(name: str) -> object:
-    if name in _LAZY_EXPORTS:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY_EXPORTS[name]), name)
-    raise AttributeError(f"module 'runtimes.pages' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY_EXPORTS)

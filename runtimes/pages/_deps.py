@@ -28,7 +28,8 @@ def require_scipy_signal() -> ModuleType:
         raise RuntimeUnavailableError(
             f"reading pages needs SciPy, which is not installed: {INSTALL_HINT}"
         ) from None
-    return scipy.signal
+    signal: ModuleType = scipy.signal
+    return signal
 
 
 def require_page_libraries() -> None:

@@ -36,7 +36,7 @@ def _coarse_paper(gray: np.ndarray) -> np.ndarray:
     # A grey closing (brightest nearby, then darkest of those) removes ink narrower than the
     # window but keeps the steps of the paper itself (a page edge, a fold) where they are.
     small = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
-    return cv2.medianBlur(small, 5)
+    return np.asarray(cv2.medianBlur(small, 5))
 
 
 def ink_map(gray: np.ndarray, contrast: float = 0.2) -> InkMap:

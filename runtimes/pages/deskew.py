@@ -61,4 +61,5 @@ def deskew_matrix(angle: float, size: tuple[int, int]) -> tuple[np.ndarray, tupl
 
 def map_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """(N, 2) points through a 2x3 affine matrix."""
-    return points @ matrix[:, :2].T + matrix[:, 2]
+    moved: np.ndarray = points @ matrix[:, :2].T + matrix[:, 2]
+    return moved

@@ -46,10 +46,10 @@ def line_peaks(profile: np.ndarray, height: float) -> np.ndarray:
         smooth, distance=max(1.0, MIN_DISTANCE * height), prominence=0.0
     )
     if peaks.size == 0:
-        return peaks
+        return np.asarray(peaks)
     tall = smooth[peaks]
     keep = (props["prominences"] >= PROMINENCE * tall) & (tall >= FAINT * np.median(tall))
-    return peaks[keep]
+    return np.asarray(peaks[keep])
 
 
 def cut_rows(profile: np.ndarray, peaks: np.ndarray, height: float) -> np.ndarray:
@@ -111,4 +111,5 @@ def _merge_marks(
     for line in np.flatnonzero(~real):
         target[line] = np.flatnonzero(real)[np.argmin(np.abs(real_peaks - peaks[line]))]
     renumber = np.cumsum(real) - 1
-    return renumber[target][lines].astype(np.int32)
+    numbers: np.ndarray = renumber[target][lines].astype(np.int32)
+    return numbers

@@ -44,4 +44,5 @@ def assign_lines(pixels: InkPixels, pieces: Pieces, height: float) -> np.ndarray
     for blob in range(1, count):  # a stray mark joins the line nearest to it
         if line_of_blob[blob] < 0:
             line_of_blob[blob] = int(np.argmin(np.abs(centres - centroids[blob, 1])))
-    return line_of_blob[blobs[lines_at, cols]]
+    lines: np.ndarray = line_of_blob[blobs[lines_at, cols]]
+    return lines

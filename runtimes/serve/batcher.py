@@ -25,7 +25,7 @@ import numpy as np
 
 from runtimes.contract import ModelContract
 from runtimes.decode import Prediction
-from runtimes.errors import HwrError
+from runtimes.errors import HwrError, first_line
 from runtimes.recognizer import Recognizer
 
 log = logging.getLogger("hwr.serve")
@@ -52,12 +52,6 @@ class Job:
 
 
 _STOP = object()
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of an error message (never a traceback), or the error's type."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class MicroBatcher:

@@ -15,9 +15,11 @@ import torch
 from typer.testing import CliRunner
 
 from hwr_export.bench import gate, machine, metrics
-from hwr_export.bench.exports import FORMATS, file_digest, parse_batch_sizes, parse_formats
+from hwr_export.bench.exports import file_digest, parse_batch_sizes, parse_formats
+from hwr_export.bench.results import FormatResult
 from hwr_export.cli import app
 from runtimes.errors import HwrError
+from runtimes.formats import FORMATS
 
 DATA = "synthetic:4"
 FP32 = "torch,torchscript,onnx"
@@ -89,9 +91,10 @@ def test_bench_writes_json_markdown_and_png(
     assert ref["preset"] == "seed" and ref["lines"] == 1
     assert "random" in ref["weights"] and "cer" not in ref  # timing only, never accuracy
     assert ref["multiply_adds_per_line"] > 10 * torch_row["multiply_adds_per_line"]
-    # torch and fp32 ONNX always, plus the fastest format when it is neither (timing decides).
+    # torch and fp32 ONNX always, plus the fastest format of this run when it is neither.
+    fastest = min(report["formats"], key=lambda r: r["latency_ms"]["p50"])["format"]
     compared = [s["format"] for s in ref["speedup"]]
-    assert compared[:2] == ["torch", "onnx"] and compared[2:] in ([], ["onnx-int8"])
+    assert compared == ["torch", "onnx"] + ([fastest] if fastest == "onnx-int8" else [])
     assert all(s["ratio"] > 0 and s["ours_p50_ms"] > 0 for s in ref["speedup"])
     assert report["machine"]["device"] == "cpu"
     assert report["parity"]["checked"] is False
@@ -198,29 +201,18 @@ def test_error_rates_and_agreement() -> None:
 
 
 def test_gate_limits_per_precision() -> None:
+    row = FormatResult
     rows = [
-        {"format": "torch", "cer": 0.10, "cer_delta_points": 0.0, "agreement": 1.0},
-        {"format": "onnx", "cer": 0.1015, "cer_delta_points": 0.15, "agreement": 0.99},
-        {
-            "format": "onnx-int8",
-            "cer": 0.1015,
-            "cer_delta_points": 0.15,
-            "agreement": 0.6,
-            "char_agreement": 0.99,
-        },
-        {
-            "format": "onnx-fp16",
-            "cer": 0.10,
-            "cer_delta_points": 0.0,
-            "agreement": 0.5,
-            "char_agreement": 0.95,
-        },
-        {"format": "torchscript", "error": "RuntimeError: boom"},
+        row("torch", cer=0.10, cer_delta_points=0.0, agreement=1.0),
+        row("onnx", cer=0.1015, cer_delta_points=0.15, agreement=0.99),
+        row("onnx-int8", cer=0.1015, cer_delta_points=0.15, agreement=0.6, char_agreement=0.99),
+        row("onnx-fp16", cer=0.10, cer_delta_points=0.0, agreement=0.5, char_agreement=0.95),
+        row("torchscript", error="RuntimeError: boom"),
     ]
     failures = gate.check_parity(rows, gate.Thresholds())
     assert [f.format for f in failures] == ["onnx", "onnx-fp16", "torchscript"]
     assert "limit +0.10" in failures[0].reason and "5.00% of characters" in failures[1].reason
-    better = [{"format": "onnx", "cer": 0.05, "cer_delta_points": -5.0, "agreement": 1.0}]
+    better = [row("onnx", cer=0.05, cer_delta_points=-5.0, agreement=1.0)]
     assert gate.check_parity(better, gate.Thresholds()) == []
     assert gate.Thresholds.from_options(0.2, 1.0, 0.9).for_format("onnx-int8") == (1.0, 0.9)
     assert gate.Thresholds.from_options(0.2, 1.0, None).for_format("onnx") == (0.2, 0.95)
@@ -273,3 +265,26 @@ def test_spec_runner_rejects_other_commands(tmp_path: Path) -> None:
     bad.write_text(json.dumps({"argv": ["push", "x"]}))
     with pytest.raises(HwrError, match="only bench and parity"):
         spec_argv(bad)
+
+
+@pytest.mark.parametrize(
+    ("p50_ms", "expected"),
+    [
+        ({"torch": 3.0, "onnx": 2.0, "onnx-int8": 1.0}, ["torch", "onnx", "onnx-int8"]),
+        ({"torch": 3.0, "onnx": 1.0, "onnx-int8": 2.0}, ["torch", "onnx"]),
+        ({"torch": 1.0, "onnx": 2.0, "onnx-int8": 3.0}, ["torch", "onnx"]),
+    ],
+)
+def test_the_reference_is_compared_with_torch_onnx_and_the_fastest(
+    p50_ms: dict[str, float], expected: list[str]
+) -> None:
+    from hwr_export.bench.measure import Measurement
+    from hwr_export.bench.reference import compared_formats
+    from hwr_export.bench.timing import summarize_latency
+
+    measurements = [
+        Measurement(name, "onnx", Path(name), latency=summarize_latency([ms / 1000] * 3))
+        for name, ms in p50_ms.items()
+    ]
+    broken = Measurement("torchscript", "torchscript", Path("x"), error="did not load")
+    assert compared_formats([*measurements, broken]) == expected

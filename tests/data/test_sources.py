@@ -5,7 +5,6 @@ import json
 import pytest
 from PIL import Image
 
-from hwr_export.data import sources
 from hwr_export.data.sources import open_lines
 from hwr_export.model.checkpoint import contract_for
 from hwr_export.model.presets import get_preset
@@ -151,7 +150,34 @@ def test_lines_are_resized_to_model_height(tmp_path):
     _imagefolder(tmp_path / "train", [("a.png", "abc")])
     data = prepare_lines(open_lines(str(tmp_path), "train"), CONTRACT)
     assert data.images[0].size == (96, 32)
-    assert sources.SPLIT_SEEDS["train"] != sources.SPLIT_SEEDS["validation"]
+
+
+def test_synthetic_splits_hold_different_lines():
+    train = [s.text for s in open_lines("synthetic:6", "train")]
+    validation = [s.text for s in open_lines("synthetic:6", "validation")]
+    assert not set(train) & set(validation)
+
+
+def test_training_sees_the_pixels_inference_sees(tmp_path):
+    """RGBA and 16-bit lines go through runtimes.preprocess in training too: transparent ink
+    on white paper, 16-bit values scaled, never a bare convert("L")."""
+    import numpy as np
+
+    from runtimes.preprocess import to_model_input
+
+    rgba = Image.new("RGBA", (120, 40), (0, 0, 0, 0))
+    rgba.paste((20, 20, 20, 255), (10, 10, 100, 30))
+    wide = Image.fromarray((np.asarray(_line(), dtype=np.uint16) * 257).astype(np.uint16))
+    _imagefolder(tmp_path / "train", [("a.png", "abc"), ("b.png", "de")])
+    rgba.save(tmp_path / "train" / "a.png")
+    wide.save(tmp_path / "train" / "b.png")
+    samples = open_lines(str(tmp_path), "train")
+    data = prepare_lines(samples, CONTRACT)
+    for sample, image in zip(samples, data.images, strict=True):
+        np.testing.assert_array_equal(
+            to_model_input(image, CONTRACT), to_model_input(sample.image, CONTRACT)
+        )
+    assert np.asarray(data.images[0]).max() == 255  # transparent paper became white
 
 
 def test_a_line_left_without_any_known_character_does_not_train(capsys):

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from hwr_export.export.onnx import export_onnx, read_contract
-from hwr_export.export.pipeline import export_all
+from hwr_export.export.pipeline import ExportRequest, export_all
 from hwr_export.export.quantize import (
     calibration_batches,
     check_fp16_structure,
@@ -20,7 +20,6 @@ from hwr_export.export.quantize import (
 )
 from hwr_export.export.verify import (
     compare,
-    fp16_cpu_runner,
     onnx_runner,
     probe_batches,
     verify_close,
@@ -65,7 +64,7 @@ def test_int8_follows_fp32_frame_by_frame(fp32, int8):
     result = compare("int8", onnx_runner(fp32), onnx_runner(int8), lines, contract, "test")
     assert result.frame_agreement >= 0.8
     assert result.relative_error < 0.1
-    verify_close("int8", onnx_runner(fp32), onnx_runner(int8), lines, contract, "test")
+    verify_close(compare("int8", onnx_runner(fp32), onnx_runner(int8), lines, contract, "test"))
 
 
 def test_gross_breakage_fails_the_close_check(fp32):
@@ -73,9 +72,9 @@ def test_gross_breakage_fails_the_close_check(fp32):
     run = onnx_runner(fp32)
     batches = probe_batches(contract, widths=(80,), batch_sizes=(2,))
     with pytest.raises(HwrError, match="logits off by"):
-        verify_close("broken", run, lambda b: -run(b), batches, contract, "test")
+        verify_close(compare("broken", run, lambda b: -run(b), batches, contract, "test"))
     with pytest.raises(HwrError, match="non-finite"):
-        verify_close("nan", run, lambda b: run(b) * np.nan, batches, contract, "test")
+        verify_close(compare("nan", run, lambda b: run(b) * np.nan, batches, contract, "test"))
 
 
 def test_decisive_model_with_different_transcripts_fails(fp32):
@@ -94,8 +93,11 @@ def test_decisive_model_with_different_transcripts_fails(fp32):
 
     batches = probe_batches(contract, widths=(80,), batch_sizes=(2,))
     with pytest.raises(HwrError, match="CER"):
-        verify_close("moved", decisive(0), decisive(1), batches, contract, "test")
-    assert verify_close("same", decisive(0), decisive(0), batches, contract, "t").agreement == 1.0
+        verify_close(compare("moved", decisive(0), decisive(1), batches, contract, "test"))
+    assert (
+        verify_close(compare("same", decisive(0), decisive(0), batches, contract, "t")).agreement
+        == 1.0
+    )
 
 
 def test_fp16_keeps_float32_io_and_runs_close_to_fp32(fp32):
@@ -106,7 +108,7 @@ def test_fp16_keeps_float32_io_and_runs_close_to_fp32(fp32):
     assert any(i.data_type == onnx.TensorProto.FLOAT16 for i in proto.graph.initializer)
     assert read_contract(half) == read_contract(fp32)
     batch = probe_batches(read_contract(fp32), widths=(120,), batch_sizes=(2,))[0]
-    np.testing.assert_allclose(fp16_cpu_runner(half)(batch), onnx_runner(fp32)(batch), atol=1e-2)
+    np.testing.assert_allclose(onnx_runner(half)(batch), onnx_runner(fp32)(batch), atol=1e-2)
 
 
 def test_fp16_structure_check_rejects_an_fp32_file(fp32):
@@ -119,18 +121,11 @@ def test_export_all_writes_the_benchmark_names(fp32, tmp_path):
     torch.manual_seed(1)
     save_checkpoint(CRNN(get_preset("tiny")).eval(), checkpoint)
     lines: list[str] = []
-    done = export_all(
-        checkpoint,
-        tmp_path / "out",
-        set(),
-        True,
-        False,
-        CALIBRATION,
-        "synthetic:8",
-        False,
-        log=lines.append,
+    request = ExportRequest(
+        checkpoint, tmp_path / "out", frozenset({"onnx-int8"}), CALIBRATION, "synthetic:8"
     )
-    assert done == {"int8": tmp_path / "out" / "m.int8.onnx"}
+    done = export_all(request, log=lines.append)
+    assert done == {"onnx-int8": tmp_path / "out" / "m.int8.onnx"}
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["m.int8.onnx"]
     assert len(lines) == 1 and "MB" in lines[0] and "frames agree" in lines[0]
 

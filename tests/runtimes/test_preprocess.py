@@ -148,7 +148,15 @@ def test_twenty_thousand_pixel_wide_line_works() -> None:
 def test_absurd_aspect_ratio_is_a_clear_error() -> None:
     with pytest.raises(ImageError, match=r"above the .* px limit; split the line"):
         to_model_input(Image.new("L", (20_000, 1), 255), CONTRACT)
-    assert MAX_INPUT_WIDTH >= 20_000  # ordinary wide lines stay allowed
+
+
+def test_the_width_limit_is_exact() -> None:
+    height = CONTRACT.input_height
+    assert to_model_input(Image.new("L", (MAX_INPUT_WIDTH, height), 255), CONTRACT).shape[1] >= (
+        MAX_INPUT_WIDTH
+    )
+    with pytest.raises(ImageError, match=f"{MAX_INPUT_WIDTH + 1} px wide"):
+        to_model_input(Image.new("L", (MAX_INPUT_WIDTH + 1, height), 255), CONTRACT)
 
 
 def test_zero_size_inputs_are_image_errors() -> None:

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image, ImageDraw, ImageFont
+from typer.testing import CliRunner
 
-from hwr_export.export.onnx import export_onnx
-from hwr_export.export.torchscript import export_torchscript
+from hwr_export.cli import app
 from hwr_export.model.checkpoint import contract_for, save_checkpoint
 from hwr_export.model.crnn import CRNN
 from hwr_export.model.presets import get_preset
@@ -22,6 +22,7 @@ from runtimes.base import Runtime
 from runtimes.batching import plan_batches, run_batched
 from runtimes.contract import ModelContract
 from runtimes.errors import HwrError, ImageError, ModelContractError, RuntimeUnavailableError
+from runtimes.formats import FORMATS
 from runtimes.ort_runtime import OrtRuntime
 from runtimes.recognizer import Recognizer
 
@@ -57,34 +58,19 @@ def sensitive_tiny_model() -> CRNN:
     return model
 
 
-def save_as_ort(onnx_path: Path, ort_path: Path) -> None:
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.optimized_model_filepath = str(ort_path)
-    # Beyond "extended", the saved model would hold optimizations specific to this CPU.
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-    options.add_session_config_entry("session.save_model_format", "ORT")
-    ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
-
-
 @pytest.fixture(scope="module")
 def model_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A checkpoint and the files `hwr export --format all --ort` writes from it."""
     torch.set_num_threads(1)
     folder = tmp_path_factory.mktemp("models")
-    model = sensitive_tiny_model()
-    contract = contract_for(model.config)
-    files = {
-        "torch": folder / "tiny.safetensors",
-        "torchscript": folder / "tiny.pt",
-        "onnx": folder / "tiny.onnx",
-        "ort": folder / "tiny.ort",
+    save_checkpoint(sensitive_tiny_model(), folder / "tiny.safetensors")
+    args = ["export", str(folder / "tiny.safetensors"), "--format", "all", "--ort"]
+    result = CliRunner().invoke(app, [*args, "--out", str(folder)])
+    assert result.exit_code == 0, result.output
+    return {
+        name: folder / f"tiny{FORMATS[name].suffix}"
+        for name in ("torch", "torchscript", "onnx", "ort")
     }
-    save_checkpoint(model, files["torch"])
-    export_torchscript(model, contract, files["torchscript"])
-    export_onnx(model, contract, files["onnx"])
-    save_as_ort(files["onnx"], files["ort"])
-    return files
 
 
 @pytest.fixture(scope="module")
