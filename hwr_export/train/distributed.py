@@ -37,6 +37,7 @@ class Ranks:
     world_size: int = 1
     local_rank: int = 0  # index on this node: picks the GPU
     backend: str | None = None  # "gloo" (CPU) or "nccl" (CUDA); None for a single process
+    device: str = "cpu"  # where collectives' tensors live (nccl takes CUDA tensors only)
 
     @property
     def is_main(self) -> bool:
@@ -81,7 +82,7 @@ def join(ranks: Ranks, device: torch.device) -> Ranks:
         dist.init_process_group(
             backend, rank=ranks.rank, world_size=ranks.world_size, timeout=timedelta(hours=2)
         )
-    return Ranks(ranks.rank, ranks.world_size, ranks.local_rank, backend)
+    return Ranks(ranks.rank, ranks.world_size, ranks.local_rank, backend, str(device))
 
 
 def leave(ranks: Ranks) -> None:
@@ -101,15 +102,15 @@ def sum_across(values: list[float], ranks: Ranks) -> list[float]:
     """Element-wise sum over all ranks (the values themselves for a single process)."""
     if not ranks.distributed:
         return values
-    tensor = torch.tensor(values, dtype=torch.float64)
+    tensor = torch.tensor(values, dtype=torch.float64, device=ranks.device)
     dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
-    return tensor.tolist()
+    return tensor.cpu().tolist()
 
 
 def max_across(value: int, ranks: Ranks) -> int:
     if not ranks.distributed:
         return value
-    tensor = torch.tensor([value], dtype=torch.long)
+    tensor = torch.tensor([value], dtype=torch.long, device=ranks.device)
     dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
     return int(tensor.item())
 

@@ -177,7 +177,7 @@ def _train(
         scheduler.load_state_dict(state["scheduler"])
         progress = state["progress"]
         say(ranks, f"hwr: resuming at epoch {progress.epoch + 1}, step {progress.step}")
-    forward = _training_forward(model, ranks, dev)
+    forward = _training_forward(model, ranks, dev, uses_shortcut=cfg.aux_weight > 0)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     config_dict = dataclasses.asdict(cfg)
 
@@ -307,7 +307,9 @@ def _check_new_run(out: Path) -> None:
     check_writable(out)  # now, not after the first epoch
 
 
-def _training_forward(model: CRNN, ranks: Ranks, device: torch.device) -> nn.Module:
+def _training_forward(
+    model: CRNN, ranks: Ranks, device: torch.device, uses_shortcut: bool
+) -> nn.Module:
     """The module a step calls: the model's training forward, wrapped in DistributedDataParallel
     (with batch norm over the global batch) under torchrun."""
     forward = distributed.TrainingForward(model)
@@ -317,7 +319,10 @@ def _training_forward(model: CRNN, ranks: Ranks, device: torch.device) -> nn.Mod
 
     distributed.sync_batch_norms(model)
     return DistributedDataParallel(
-        forward, device_ids=[device.index] if device.type == "cuda" else None
+        forward,
+        device_ids=[device.index] if device.type == "cuda" else None,
+        # --aux-weight 0 leaves the shortcut head out of the loss: DDP must not wait for it
+        find_unused_parameters=model.shortcut is not None and not uses_shortcut,
     )
 
 

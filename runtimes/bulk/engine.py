@@ -161,6 +161,7 @@ def ray_cluster(ray: ModuleType, address: str | None, workers: int, device: str)
             ray.init(address=address, **options)
         else:
             ray.init(
+                address="local",  # a new cluster, even where RAY_ADDRESS or a `ray start` exists
                 num_cpus=workers,  # GPUs: as Ray detects them
                 object_store_memory=LOCAL_OBJECT_STORE_BYTES,
                 **options,

@@ -60,7 +60,11 @@ def records(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def test_a_local_cluster_gives_the_in_process_transcripts(model: Path, tmp_path: Path) -> None:
+def test_a_local_cluster_gives_the_in_process_transcripts(
+    model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without --address hwr starts its own cluster, whatever cluster the environment names.
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:9")
     lines = tmp_path / "lines"
     write_lines(lines, 30)
     (lines / "broken.png").write_bytes(b"\x89PNG broken")

@@ -21,9 +21,10 @@ pytestmark = pytest.mark.slow
 
 TORCHRUN = Path(sys.executable).parent / "torchrun"
 WORKER = Path(__file__).parent / "ddp_worker.py"
-# 40 lines: 5 global batches of 8 per epoch. Augmentation on, so the per-line generators count.
+# 37 lines: 5 global batches of 8 per epoch, the last one 5 lines split 3 + 2 over the ranks.
+# Augmentation on, so the per-line generators count.
 RUN = dict(
-    data="synthetic:40",
+    data="synthetic:37",
     preset="tiny",
     epochs=2,
     lr=3e-3,
@@ -100,7 +101,7 @@ def test_two_ranks_agree_and_match_one_process_with_the_doubled_batch(tmp_path):
 def test_resume_under_torchrun_continues_from_the_saved_step(tmp_path):
     out = tmp_path / "run"
     common = ["-m", "hwr_export.cli", "train", "--out", str(out), "--threads", "1"]
-    options = ["--data", "synthetic:40", "--preset", "tiny", "--batch-size", "4"]
+    options = ["--data", "synthetic:37", "--preset", "tiny", "--batch-size", "4"]
     options += ["--lr", "3e-3", "--warmup-steps", "2", "--val-limit", "8"]
     torchrun(*common, *options, "--epochs", "1")
     assert load_run(out)["progress"].step == 5
@@ -140,3 +141,35 @@ def test_a_rank_without_lines_joins_with_weight_zero():
     part = batch_part([5], Ranks(1, 2), (0, 0, 0))
     assert part.ids == [5] and part.share == 0.0
     assert distributed.shard([5], Ranks(0, 2)) == (0, 1)
+
+
+def test_share_weighted_rank_losses_average_to_the_batch_loss():
+    """CTC's mean divides each line's loss by its target length, then averages over lines; DDP
+    averages gradients over ranks. With each rank's loss weighted by its share, the average of
+    the ranks' gradients is the gradient of the whole batch's loss, for an uneven split too."""
+    from hwr_export.model.crnn import CRNN
+    from hwr_export.model.presets import get_preset
+    from hwr_export.train.loop import _ctc_loss
+
+    torch.manual_seed(0)
+    model = CRNN(get_preset("tiny")).eval()  # eval: batch norm does not couple the lines here
+    ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
+    images = torch.rand(7, 1, 32, 64)
+    labels = [[1 + (i * 3 + k) % 20 for k in range(2 + i % 4)] for i in range(7)]
+
+    def gradients(ids: list[int], weight: float) -> list[torch.Tensor]:
+        model.zero_grad()
+        targets = torch.tensor([c for i in ids for c in labels[i]])
+        lengths = torch.tensor([len(labels[i]) for i in ids])
+        (weight * _ctc_loss(ctc, model(images[ids]), targets, lengths)).backward()
+        return [p.grad.clone() for p in model.parameters() if p.grad is not None]
+
+    whole = gradients(list(range(7)), 1.0)
+    world = 3
+    averaged = [torch.zeros_like(g) for g in whole]
+    for rank in range(world):
+        part = batch_part(list(range(7)), Ranks(rank, world), (0, 0, 0))
+        for total, grad in zip(averaged, gradients(part.ids, part.share), strict=True):
+            total += grad / world
+    for a, b in zip(averaged, whole, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-4)
