@@ -166,9 +166,14 @@ def ray_cluster(ray: ModuleType, address: str | None, workers: int, device: str)
                 object_store_memory=LOCAL_OBJECT_STORE_BYTES,
                 **options,
             )
-    except (ConnectionError, RuntimeError, ValueError) as exc:
-        where = f"the Ray cluster at {address}" if address else "a local Ray cluster"
-        raise HwrError(f"cannot start or join {where} ({_first_line(exc)})") from None
+    except (ConnectionError, RuntimeError, ValueError, ray.exceptions.RayError) as exc:
+        if not address:
+            raise HwrError(f"cannot start a local Ray cluster ({_first_line(exc)})") from None
+        raise HwrError(
+            f"cannot join the Ray cluster at {address} ({_first_line(exc)}); if it uses token "
+            "authentication, set RAY_AUTH_MODE=token and its token in RAY_AUTH_TOKEN "
+            "(or ~/.ray/auth_token)"
+        ) from None
     previous = signal.getsignal(signal.SIGTERM)
     try:
         _check_capacity(ray, workers, device, address)

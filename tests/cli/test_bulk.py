@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +31,9 @@ pytest.importorskip("ray", reason="the scale extra (make setup installs it)")
 pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
+# The test cluster uses Ray's token authentication, as a cluster should; a job joins it with
+# the same two variables a user sets (Ray never sends a token to an explicit address unasked).
+AUTHENTICATED = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
 runner = CliRunner()
 
 
@@ -107,6 +112,7 @@ def head() -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: stopped below, and nothing else
+        env={**os.environ, **AUTHENTICATED},
     )
     address = f"127.0.0.1:{port}"
     deadline = time.time() + 120
@@ -118,6 +124,11 @@ def head() -> Iterator[str]:
         time.sleep(0.5)
     yield address
     stop_group(process)
+    # `ray start` names its cluster in ray_current_cluster for ray.init("auto"); without this,
+    # other Ray users on the machine would be pointed at a cluster that is gone.
+    current = Path(tempfile.gettempdir()) / "ray" / "ray_current_cluster"
+    if current.is_file() and current.read_text().strip().endswith(f":{port}"):
+        current.unlink()
 
 
 def stop_group(process: subprocess.Popen) -> None:
@@ -134,13 +145,13 @@ def stop_group(process: subprocess.Popen) -> None:
         time.sleep(1)  # the group's other members finish shutting down
 
 
-def hwr(*args: str, **popen) -> subprocess.Popen:
+def hwr(*args: str, env: dict[str, str] = AUTHENTICATED) -> subprocess.Popen:
     return subprocess.Popen(
         [str(BIN / "hwr"), *args],
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
-        **popen,
+        env={**os.environ, **env},
     )
 
 
@@ -173,6 +184,20 @@ def test_joins_a_cluster_and_writes_parquet(model: Path, head: str, tmp_path: Pa
     assert [r["file"] for r in table] == [r["file"] for r in expected]
     assert [r["text"] for r in table] == [r["text"] for r in expected]
     assert [r["confidence"] for r in table] == [r["confidence"] for r in expected]
+
+
+def test_joining_without_the_token_is_one_line_naming_the_fix(
+    model: Path, head: str, tmp_path: Path
+) -> None:
+    write_lines(tmp_path / "lines", 1)
+    args = ["transcribe", str(model), str(tmp_path / "lines"), "--engine", "ray"]
+    job = hwr(*args, "--address", head, "-o", str(tmp_path / "o.jsonl"), env={"RAY_AUTH_MODE": ""})
+    _, err = job.communicate(timeout=300)
+    assert job.returncode == 1
+    errors = [line for line in err.splitlines() if line.startswith("hwr: error:")]
+    assert len(errors) == 1 and f"cannot join the Ray cluster at {head}" in errors[0]
+    assert "set RAY_AUTH_MODE=token and its token in RAY_AUTH_TOKEN" in errors[0]
+    assert "Traceback" not in err
 
 
 def test_a_killed_job_reruns_losing_nothing_and_repeating_nothing(
