@@ -13,6 +13,7 @@ batch so DistributedDataParallel's gradient average is the mean over the whole b
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from collections.abc import Callable
@@ -36,6 +37,7 @@ class Ranks:
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0  # index on this node: picks the GPU
+    local_world_size: int = 1  # processes on this node: they share its cores
     backend: str | None = None  # "gloo" (CPU) or "nccl" (CUDA); None for a single process
     device: str = "cpu"  # where collectives' tensors live (nccl takes CUDA tensors only)
 
@@ -63,11 +65,12 @@ def launched_ranks() -> Ranks:
         world = int(os.environ.get("WORLD_SIZE", "1"))
         rank = int(os.environ.get("RANK", "0"))
         local = int(os.environ.get("LOCAL_RANK", "0"))
+        local_world = int(os.environ.get("LOCAL_WORLD_SIZE", str(world)))
     except ValueError:
         raise HwrError(
-            "WORLD_SIZE, RANK and LOCAL_RANK must be integers (set by torchrun)"
+            "WORLD_SIZE, RANK, LOCAL_RANK and LOCAL_WORLD_SIZE must be integers (set by torchrun)"
         ) from None
-    return Ranks(rank, world, local)
+    return Ranks(rank, world, local, local_world)
 
 
 def join(ranks: Ranks, device: torch.device) -> Ranks:
@@ -82,7 +85,7 @@ def join(ranks: Ranks, device: torch.device) -> Ranks:
         dist.init_process_group(
             backend, rank=ranks.rank, world_size=ranks.world_size, timeout=timedelta(hours=2)
         )
-    return Ranks(ranks.rank, ranks.world_size, ranks.local_rank, backend, str(device))
+    return dataclasses.replace(ranks, backend=backend, device=str(device))
 
 
 def leave(ranks: Ranks) -> None:

@@ -112,7 +112,7 @@ def train(
     dev = training_device(device, ranks.local_rank)
     ranks = distributed.join(ranks, dev)
     try:
-        with ctrl_c_flag() as interrupted:
+        with ctrl_c_flag(announce=ranks.is_main) as interrupted:
             return _train(cfg, out, resume, threads, dev, ranks, interrupted)
     finally:
         distributed.leave(ranks)
@@ -128,7 +128,7 @@ def _train(
     interrupted: threading.Event,
 ) -> Progress:
     # Ranks sharing a machine share its cores.
-    torch.set_num_threads(threads or max(1, (os.cpu_count() or 1) // ranks.world_size))
+    torch.set_num_threads(threads or max(1, (os.cpu_count() or 1) // ranks.local_world_size))
     out = Path(out)
     state: dict[str, Any] | None = None
     if resume:
@@ -327,7 +327,7 @@ def _training_forward(
 
 
 @contextmanager
-def ctrl_c_flag() -> Iterator[threading.Event]:
+def ctrl_c_flag(announce: bool = True) -> Iterator[threading.Event]:
     """An event set by the first Ctrl-C (the loop saves and stops after the running step);
     a second Ctrl-C interrupts at once. Only the main thread can take signals."""
     flag = threading.Event()
@@ -339,7 +339,8 @@ def ctrl_c_flag() -> Iterator[threading.Event]:
     def first(signum: int, frame: object) -> None:
         flag.set()
         signal.signal(signal.SIGINT, previous)
-        print("hwr: stopping after this step (Ctrl-C again to stop at once)", file=sys.stderr)
+        if announce:  # under torchrun every rank gets the Ctrl-C; rank 0 says it
+            print("hwr: stopping after this step (Ctrl-C again to stop at once)", file=sys.stderr)
 
     signal.signal(signal.SIGINT, first)
     try:
