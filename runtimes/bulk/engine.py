@@ -84,6 +84,7 @@ class TranscribeActor:
         return pa.table(
             {
                 "path": paths,
+                "name": batch.column("name"),
                 "text": [r.prediction.text if r.prediction else None for r in results],
                 "confidence": [r.prediction.confidence if r.prediction else None for r in results],
                 "error": [r.error for r in results],
@@ -92,6 +93,7 @@ class TranscribeActor:
             schema=pa.schema(
                 [
                     ("path", pa.string()),
+                    ("name", pa.string()),
                     ("text", pa.string()),
                     ("confidence", pa.float64()),
                     ("error", pa.string()),
@@ -114,7 +116,11 @@ def transcribe_on_ray(
         context.enable_progress_bars = False  # the caller shows its own
         # One block per actor batch: blocks are what Ray hands out, so many small ones spread
         # the work over every actor and keep little in flight when a job is killed.
-        table = pa.table({"path": pa.array(list(paths), pa.string())})
+        # Actors read absolute paths (their working folder is not the caller's); results carry
+        # the names as given, so they read like the in-process engine's.
+        names = pa.array(list(paths), pa.string())
+        absolute = pa.array([str(Path(p).absolute()) for p in paths], pa.string())
+        table = pa.table({"path": absolute, "name": names})
         # The model goes to the object store once, not into every actor's constructor arguments.
         spec = dataclasses.replace(spec, model=ray.put(spec.model))
         blocks = [table.slice(i, spec.batch_size) for i in range(0, len(table), spec.batch_size)]
@@ -136,8 +142,9 @@ def transcribe_on_ray(
 
 def _results(batch) -> Iterator[PathResult]:
     columns = {name: batch.column(name).to_pylist() for name in batch.column_names}
-    for path, text, confidence, error, warnings in zip(
+    for path, name, text, confidence, error, warnings in zip(
         columns["path"],
+        columns["name"],
         columns["text"],
         columns["confidence"],
         columns["error"],
@@ -145,7 +152,9 @@ def _results(batch) -> Iterator[PathResult]:
         strict=True,
     ):
         prediction = Prediction(text, confidence) if text is not None else None
-        yield PathResult(Path(path), prediction, error, tuple(warnings or ()))
+        if error is not None and error.startswith(path):  # errors name the file as given
+            error = name + error[len(path) :]
+        yield PathResult(Path(name), prediction, error, tuple(warnings or ()))
 
 
 @contextmanager

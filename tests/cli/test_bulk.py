@@ -70,25 +70,24 @@ def test_a_local_cluster_gives_the_in_process_transcripts(
 ) -> None:
     # Without --address hwr starts its own cluster, whatever cluster the environment names.
     monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:9")
-    lines = tmp_path / "lines"
-    write_lines(lines, 30)
-    (lines / "broken.png").write_bytes(b"\x89PNG broken")
-    listed = tmp_path / "more.txt"
-    listed.write_text("lines/0003.png\nlines/missing.png\n")  # a repeat and a missing file
+    monkeypatch.chdir(tmp_path)  # relative paths, which the actors (elsewhere) must still read
+    write_lines(tmp_path / "lines", 30)
+    (tmp_path / "lines" / "broken.png").write_bytes(b"\x89PNG broken")
+    (tmp_path / "more.txt").write_text("lines/0003.png\nlines/missing.png\n")  # repeat, missing
     local = tmp_path / "local.jsonl"
     result = runner.invoke(
-        app, ["transcribe", str(model), str(lines), str(lines / "missing.png"), "-o", str(local)]
+        app, ["transcribe", str(model), "lines", "lines/missing.png", "-o", str(local)]
     )
     assert result.exit_code == 0, result.output
 
     on_ray = tmp_path / "ray.jsonl"
-    args = ["transcribe", str(model), str(lines), str(listed), "--engine", "ray"]
+    args = ["transcribe", str(model), "lines", "more.txt", "--engine", "ray"]
     result = runner.invoke(app, [*args, "--workers", "2", "--batch-size", "4", "-o", str(on_ray)])
     assert result.exit_code == 0, result.output
     assert on_ray.read_text() == local.read_text()  # same records, same order, errors included
     rows = records(on_ray)
     assert len(rows) == 32 and "cannot read image" in rows[30]["error"]
-    assert "error" in rows[31] and rows[31]["file"].endswith("missing.png")
+    assert rows[31]["file"] == "lines/missing.png" and "lines/missing.png:" in rows[31]["error"]
 
     again = runner.invoke(app, [*args, "-o", str(on_ray)])  # done: nothing to redo
     assert again.exit_code == 0, again.output
