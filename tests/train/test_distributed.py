@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -34,8 +35,13 @@ RUN = dict(
 )
 
 
+NO_FONTS = tempfile.mkdtemp(prefix="hwr-no-fonts-")  # as the in-process runs see (conftest)
+
+
 def torchrun(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
+    # Synthetic lines depend on the fonts installed: none, as in CI and the in-process runs.
     env = {**os.environ, "GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1"}
+    env["HWR_FONTS_DIR"] = NO_FONTS
     result = subprocess.run(
         [str(TORCHRUN), "--standalone", "--nproc-per-node", "2", *args],
         capture_output=True,
@@ -59,10 +65,16 @@ def bias_before_batch_norm(name: str, model: torch.nn.Module) -> bool:
     )
 
 
-def test_two_ranks_agree_and_match_one_process_with_the_doubled_batch(tmp_path):
-    ddp = tmp_path / "ddp"
+@pytest.fixture(scope="module")
+def ddp_run(tmp_path_factory) -> tuple[Path, str]:
+    """2 ranks x 4 lines, 2 epochs straight through; its folder and log."""
+    ddp = tmp_path_factory.mktemp("ddp")
     config = json.dumps({**RUN, "batch_size": 4})
-    log = torchrun(str(WORKER), str(ddp), config).stderr
+    return ddp, torchrun(str(WORKER), str(ddp), config).stderr
+
+
+def test_two_ranks_agree_and_match_one_process_with_the_doubled_batch(ddp_run, tmp_path):
+    ddp, log = ddp_run
     assert "world size 2 (gloo): 2 processes x 4 lines = 8 lines per step" in log
     assert log.count("epoch 2: loss") == 1  # rank 0 alone logs
 
@@ -98,7 +110,7 @@ def test_two_ranks_agree_and_match_one_process_with_the_doubled_batch(tmp_path):
         )
 
 
-def test_resume_under_torchrun_continues_from_the_saved_step(tmp_path):
+def test_resume_under_torchrun_continues_from_the_saved_step(ddp_run, tmp_path):
     out = tmp_path / "run"
     common = ["-m", "hwr_export.cli", "train", "--out", str(out), "--threads", "1"]
     options = ["--data", "synthetic:37", "--preset", "tiny", "--batch-size", "4"]
@@ -114,6 +126,11 @@ def test_resume_under_torchrun_continues_from_the_saved_step(tmp_path):
     assert [r["epoch"] for r in run["progress"].history] == [1, 2]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["config"]["world_size"] == 2
+    # Stopped after epoch 1 and resumed, it ends where the straight run ends, bit for bit.
+    straight = load_file(ddp_run[0] / "rank0.safetensors")
+    resumed = load_file(out / "last.safetensors")
+    for name, value in straight.items():
+        assert torch.equal(resumed[name], value), name
 
 
 def test_a_run_resumes_only_with_its_own_world_size(tmp_path):
