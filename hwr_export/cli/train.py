@@ -119,10 +119,15 @@ def train_command(
         fresh_synthetic=fresh_synthetic,
     )
     if resume:  # the saved run's settings, except the flags given now (checked by train)
+        from hwr_export.train import distributed
+        from hwr_export.train.loop import training_device
         from hwr_export.train.state import load_run
 
         given = {f.name for f in dataclasses.fields(TrainConfig) if _given(ctx, f.name)}
-        saved = load_run(out)["config"]
+        # Under torchrun rank 0 reads the run and sends it on: only its node needs --out.
+        ranks = distributed.launched_ranks()
+        ranks = distributed.join(ranks, training_device(device, ranks.local_rank))
+        saved = distributed.from_main(lambda: load_run(out)["config"], ranks)
         cfg = _from_saved(saved, {name: getattr(cfg, name) for name in given})
     progress = train(cfg, out, resume=resume, threads=threads, device=device)
     best = min(progress.history, key=lambda r: r["val_cer"])

@@ -40,6 +40,11 @@ PROGRESS_MIN_FILES = 20  # a bar for a handful of lines is noise
 RuntimeChoice = Enum("RuntimeChoice", {name: name for name in RUNTIME_NAMES}, type=str)  # type: ignore[misc]
 
 
+class Engine(str, Enum):
+    local = "local"  # this process
+    ray = "ray"  # a Ray cluster (hwr_export.cli.bulk)
+
+
 class Decoder(str, Enum):
     greedy = "greedy"
     beam = "beam"
@@ -165,6 +170,20 @@ def transcribe_command(
             help="With --pages: save each page with its lines outlined and numbered here.",
         ),
     ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="ray: a Ray cluster reads folders, path lists (.txt) and Parquet/JSONL "
+            "manifests (a path column) into a resumable --output .jsonl/.parquet (hwr[scale])."
+        ),
+    ] = Engine.local,
+    address: Annotated[
+        str | None,
+        typer.Option(help="With --engine ray: join this Ray cluster (default: start a local one)."),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="With --engine ray: actors, each with one model.")
+    ] = 1,
 ) -> None:
     from tqdm import tqdm
 
@@ -176,6 +195,29 @@ def transcribe_command(
         raise HwrError("no images given: hwr transcribe [MODEL] PATH...")
     if not pages and (output_format is not OutputFormat.json or draw is not None):
         raise HwrError("--output-format and --draw describe pages: add --pages")
+    if engine is Engine.ray:
+        if pages or threads is not None:
+            raise HwrError(
+                "--engine ray reads lines with one thread per worker: drop --pages/--threads"
+            )
+        from hwr_export.cli.bulk import transcribe_bulk
+
+        transcribe_bulk(
+            resolve_model(model_arg),
+            paths,
+            output,
+            workers,
+            address,
+            runtime=runtime.value if runtime else None,
+            device=device.value,
+            batch_size=batch_size,
+            decoder=decoder.value,
+            beam_width=beam_width,
+            lexicon=read_lexicon(lexicon) if lexicon else None,
+        )
+        return
+    if address is not None or workers != 1:
+        raise HwrError("--address and --workers are options of --engine ray")
     images = collect_images(paths)
     if not images:
         raise HwrError("no images to transcribe")

@@ -119,9 +119,22 @@ def training_batch(
     data: PreparedLines,
     ids: list[int],
     contract: ModelContract,
-    rng: np.random.Generator,
+    rngs: Sequence[np.random.Generator],
     augment: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Images (augmented unless ``augment`` is False), targets and target lengths for CTC."""
-    images = [augment_line(data.images[i], rng) if augment else data.images[i] for i in ids]
+    """Images (augmented unless ``augment`` is False, line ``ids[k]`` with ``rngs[k]``), targets
+    and target lengths for CTC. One generator per line lets any slice of a batch be augmented
+    alone exactly as within the whole batch (data-parallel ranks each take a slice)."""
+    images = [
+        augment_line(data.images[i], rng) if augment else data.images[i]
+        for i, rng in zip(ids, rngs, strict=True)
+    ]
     return (collate(images, contract), *data.targets(ids))
+
+
+def pad_to_width(images: torch.Tensor, width: int, contract: ModelContract) -> torch.Tensor:
+    """(B, 1, H, W) padded on the right with paper to ``width``, as ``make_batch`` pads."""
+    missing = width - images.shape[-1]
+    if missing <= 0:
+        return images
+    return torch.nn.functional.pad(images, (0, missing), value=contract.pad_value)

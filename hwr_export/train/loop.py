@@ -2,6 +2,7 @@
 
 Every batch's content, augmentation and dropout are derived from (seed, epoch, batch), so a run
 killed at any point and resumed with ``--resume`` ends with the same weights as one never stopped.
+Under torchrun the same order is shared by the ranks (``hwr_export.train.distributed``).
 """
 
 from __future__ import annotations
@@ -35,13 +36,16 @@ from hwr_export.data.sources import (
 from hwr_export.model.checkpoint import contract_for, load_checkpoint, save_checkpoint
 from hwr_export.model.crnn import CRNN
 from hwr_export.model.presets import get_preset
+from hwr_export.train import distributed
 from hwr_export.train.batches import (
     PreparedLines,
     bucket_batches,
     collate,
+    pad_to_width,
     prepare_lines,
     training_batch,
 )
+from hwr_export.train.distributed import Ranks, say
 from hwr_export.train.state import (
     BEST_NAME,
     STATE_NAME,
@@ -80,6 +84,9 @@ class TrainConfig:
     save_minutes: float = 5.0  # also save mid-epoch this often
     skip_bad: bool = False
     fresh_synthetic: bool = False  # synthetic training data: new lines every epoch
+    world_size: int = (
+        1  # training processes (torchrun); each step reads world_size * batch_size lines
+    )
 
     def __post_init__(self) -> None:
         for name in ("lr", "weight_decay", "clip_norm", "aux_weight", "save_minutes"):
@@ -107,8 +114,14 @@ def train(
     The device is not part of the run's configuration: a run may resume on another machine.
     The first Ctrl-C saves after the running step and names the command that resumes.
     """
-    with ctrl_c_flag() as interrupted:
-        return _train(cfg, out, resume, threads, device, interrupted)
+    ranks = distributed.launched_ranks()
+    dev = training_device(device, ranks.local_rank)
+    ranks = distributed.join(ranks, dev)
+    try:
+        with ctrl_c_flag(announce=ranks.is_main) as interrupted:
+            return _train(cfg, out, resume, threads, dev, ranks, interrupted)
+    finally:
+        distributed.leave(ranks)
 
 
 def _train(
@@ -116,21 +129,27 @@ def _train(
     out: Path,
     resume: bool,
     threads: int | None,
-    device: str,
+    dev: torch.device,
+    ranks: Ranks,
     interrupted: threading.Event,
 ) -> Progress:
-    torch.set_num_threads(threads or os.cpu_count() or 1)
-    dev = training_device(device)
+    # Ranks sharing a machine share its cores.
+    torch.set_num_threads(threads or max(1, (os.cpu_count() or 1) // ranks.local_world_size))
     out = Path(out)
     state: dict[str, Any] | None = None
     if resume:
-        state = load_run(out)
+        state = distributed.from_main(lambda: load_run(out), ranks)
         cfg = resumed_config(state["config"], cfg)
-    elif (out / STATE_NAME).exists():
-        raise HwrError(
-            f"{out}: holds a training run already; pass --resume or choose another --out"
-        )
-    check_writable(out)  # now, not after the first epoch
+        if cfg.world_size != ranks.world_size:
+            distributed.stop(
+                ranks,
+                f"{out}: this run trains on {cfg.world_size} process(es) x {cfg.batch_size} lines; "
+                f"resume it on {cfg.world_size} (torchrun --nnodes x --nproc-per-node), "
+                f"not {ranks.world_size}",
+            )
+    else:
+        cfg = dataclasses.replace(cfg, world_size=ranks.world_size)
+        distributed.from_main(lambda: _check_new_run(out), ranks)
     config = get_preset(cfg.preset)
     contract = contract_for(config)
     drawn_epoch = state["progress"].epoch if state else 0
@@ -146,14 +165,16 @@ def _train(
         val_samples = hold_out(val_samples, "validation")
     val_samples = val_samples[: cfg.val_limit] if cfg.val_limit else val_samples
     val_data = prepare_lines(val_samples, contract, cfg.skip_bad)
-    print(
-        f"hwr: {len(train_data)} training lines, {len(val_data)} validation lines, on {dev}",
-        file=sys.stderr,
+    say(
+        ranks,
+        f"hwr: {len(train_data)} training lines, {len(val_data)} validation lines, on {dev}; "
+        + ranks.describe(cfg.batch_size),
     )
 
     model = _initial_model(cfg, config).to(dev)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = math.ceil(len(train_data) / cfg.batch_size)
+    step_lines = cfg.batch_size * ranks.world_size  # one step reads this many lines in all
+    steps_per_epoch = math.ceil(len(train_data) / step_lines)
     scheduler = _scheduler(cfg, optimizer, steps_per_epoch)
     progress = Progress()
     if state is not None:
@@ -161,7 +182,8 @@ def _train(
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         progress = state["progress"]
-        print(f"hwr: resuming at epoch {progress.epoch + 1}, step {progress.step}", file=sys.stderr)
+        say(ranks, f"hwr: resuming at epoch {progress.epoch + 1}, step {progress.step}")
+    forward = _training_forward(model, ranks, dev, uses_shortcut=cfg.aux_weight > 0)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     config_dict = dataclasses.asdict(cfg)
 
@@ -170,8 +192,8 @@ def _train(
         if cfg.fresh_synthetic and drawn_epoch != progress.epoch:
             drawn_epoch = progress.epoch
             train_data = _training_lines(cfg, contract, drawn_epoch)
-        batches = bucket_batches(train_data.widths, cfg.batch_size, _rng(cfg.seed, progress.epoch))
-        model.train()
+        batches = bucket_batches(train_data.widths, step_lines, _rng(cfg.seed, progress.epoch))
+        forward.train()
         losses: list[float] = []
         bar = tqdm(
             total=len(batches),
@@ -181,18 +203,26 @@ def _train(
             file=sys.stderr,
             dynamic_ncols=True,
             mininterval=1 if sys.stderr.isatty() else 30,  # a log file gets a line every 30 s
+            disable=not ranks.is_main,
         )
         lines = 0
         while progress.batch < len(batches):
             ids = batches[progress.batch]
-            rng = _rng(cfg.seed, progress.epoch, progress.batch)
+            part = batch_part(ids, ranks, (cfg.seed, progress.epoch, progress.batch))
             torch.manual_seed(cfg.seed * 1_000_003 + progress.step)
             _plateau_warmup(cfg, optimizer, progress.step)
-            loss = _train_step(model, optimizer, ctc, cfg, train_data, ids, contract, rng, dev)
+            loss_sum = _train_step(
+                forward, optimizer, ctc, cfg, train_data, part, contract, dev, ranks
+            )
+            # One collective per step: the batch's mean loss and whether any rank was interrupted,
+            # so every rank takes the same decision below.
+            total, stops = distributed.sum_across([loss_sum, float(interrupted.is_set())], ranks)
+            loss = total / len(ids)
             if not math.isfinite(loss):
-                raise HwrError(
+                distributed.stop(
+                    ranks,
                     f"training diverged at step {progress.step + 1} (loss {loss}); the run in "
-                    f"{out} keeps its last finite state (try a lower --lr)"
+                    f"{out} keeps its last finite state (try a lower --lr)",
                 )
             if cfg.schedule == "cosine":
                 scheduler.step()
@@ -204,19 +234,25 @@ def _train(
             bar.set_postfix(
                 loss=f"{np.mean(losses[-50:]):.3f}", lr=f"{optimizer.param_groups[0]['lr']:.2e}"
             )
-            if interrupted.is_set():  # Ctrl-C, taken between two steps: a consistent state
-                save_run(out, model, optimizer, scheduler, progress, config_dict)
-                raise HwrError(
+            if stops:  # Ctrl-C, taken between two steps: a consistent state
+                if ranks.is_main:
+                    save_run(out, model, optimizer, scheduler, progress, config_dict)
+                distributed.stop(
+                    ranks,
                     f"interrupted; saved at epoch {progress.epoch + 1}, step {progress.step}: "
                     f"continue with `hwr train --out {out} --resume`"
+                    + (" under the same torchrun" if ranks.distributed else ""),
                 )
             if time.time() - last_save > cfg.save_minutes * 60:
                 progress.seconds += time.time() - last_save
                 last_save = time.time()
-                save_run(out, model, optimizer, scheduler, progress, config_dict)
+                if ranks.is_main:
+                    save_run(out, model, optimizer, scheduler, progress, config_dict)
         bar.close()
         progress.seconds += time.time() - last_save
-        metrics = evaluate(model, val_data, contract, cfg.batch_size, ctc)
+        metrics = distributed.from_main(
+            lambda: evaluate(model, val_data, contract, cfg.batch_size, ctc), ranks
+        )
         elapsed = time.time() - epoch_start
         record = {
             "epoch": progress.epoch + 1,
@@ -229,25 +265,75 @@ def _train(
         }
         progress.history.append(record)
         _epoch_end_schedule(cfg, scheduler, metrics["val_cer"], progress.step)
-        print(
+        say(
+            ranks,
             f"epoch {record['epoch']}: loss {record['train_loss']:.3f} val_loss {metrics['val_loss']:.3f} "
             f"CER {metrics['val_cer']:.2%} WER {metrics['val_wer']:.2%}",
-            file=sys.stderr,
         )
         if metrics["val_cer"] < progress.best_cer:
             progress.best_cer = metrics["val_cer"]
-            save_checkpoint(
-                model, out / BEST_NAME, {**record, "data": cfg.data, "val_data": val_spec}
-            )
+            if ranks.is_main:
+                save_checkpoint(
+                    model, out / BEST_NAME, {**record, "data": cfg.data, "val_data": val_spec}
+                )
         progress.epoch += 1
         progress.batch = 0
-        save_run(out, model, optimizer, scheduler, progress, config_dict)
-        write_metrics(out, config_dict, progress)
+        if ranks.is_main:
+            save_run(out, model, optimizer, scheduler, progress, config_dict)
+            write_metrics(out, config_dict, progress)
     return progress
 
 
+@dataclass(frozen=True)
+class BatchPart:
+    """This rank's lines of one global batch, each with its own augmentation generator."""
+
+    ids: list[int]
+    rngs: list[np.random.Generator]
+    share: float  # this rank's lines / the batch's lines, times the world size (loss weight)
+
+
+def batch_part(ids: list[int], ranks: Ranks, key: tuple[int, int, int]) -> BatchPart:
+    """The slice of global batch ``ids`` this rank trains on; line j of the batch is augmented
+    with generator (seed, epoch, batch, j) whichever rank holds it. A rank left without lines
+    (a last batch shorter than the world) runs the batch's first line with weight 0, as every
+    rank must join the gradient average."""
+    start, stop = distributed.shard(ids, ranks)
+    if start == stop:
+        return BatchPart(ids[:1], [_rng(*key, 0)], 0.0)
+    share = (stop - start) * ranks.world_size / len(ids)
+    return BatchPart(ids[start:stop], [_rng(*key, j) for j in range(start, stop)], share)
+
+
+def _check_new_run(out: Path) -> None:
+    if (out / STATE_NAME).exists():
+        raise HwrError(
+            f"{out}: holds a training run already; pass --resume or choose another --out"
+        )
+    check_writable(out)  # now, not after the first epoch
+
+
+def _training_forward(
+    model: CRNN, ranks: Ranks, device: torch.device, uses_shortcut: bool
+) -> nn.Module:
+    """The module a step calls: the model's training forward, wrapped in DistributedDataParallel
+    (with batch norm over the global batch) under torchrun."""
+    forward = distributed.TrainingForward(model)
+    if not ranks.distributed:
+        return forward
+    from torch.nn.parallel import DistributedDataParallel
+
+    distributed.sync_batch_norms(model)
+    return DistributedDataParallel(
+        forward,
+        device_ids=[device.index] if device.type == "cuda" else None,
+        # --aux-weight 0 leaves the shortcut head out of the loss: DDP must not wait for it
+        find_unused_parameters=model.shortcut is not None and not uses_shortcut,
+    )
+
+
 @contextmanager
-def ctrl_c_flag() -> Iterator[threading.Event]:
+def ctrl_c_flag(announce: bool = True) -> Iterator[threading.Event]:
     """An event set by the first Ctrl-C (the loop saves and stops after the running step);
     a second Ctrl-C interrupts at once. Only the main thread can take signals."""
     flag = threading.Event()
@@ -259,7 +345,8 @@ def ctrl_c_flag() -> Iterator[threading.Event]:
     def first(signum: int, frame: object) -> None:
         flag.set()
         signal.signal(signal.SIGINT, previous)
-        print("hwr: stopping after this step (Ctrl-C again to stop at once)", file=sys.stderr)
+        if announce:  # under torchrun every rank gets the Ctrl-C; rank 0 says it
+            print("hwr: stopping after this step (Ctrl-C again to stop at once)", file=sys.stderr)
 
     signal.signal(signal.SIGINT, first)
     try:
@@ -329,28 +416,44 @@ def _training_lines(cfg: TrainConfig, contract: ModelContract, epoch: int) -> Pr
     return prepare_lines(samples, contract, cfg.skip_bad)
 
 
-def training_device(name: str) -> torch.device:
-    """The device to train on; asking for CUDA where there is none is an error, never a fallback."""
+def training_device(name: str, local_rank: int = 0) -> torch.device:
+    """The device to train on; asking for CUDA where there is none is an error, never a fallback.
+    Under torchrun each process on a node takes the GPU of its local rank."""
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
         raise HwrError("--device cuda: no CUDA GPU is available to PyTorch here")
     if name not in ("cpu", "cuda"):
         raise HwrError(f"unknown device {name!r}; use cpu, cuda or auto")
-    return torch.device(name)
+    if name == "cuda":
+        if local_rank >= torch.cuda.device_count():
+            raise HwrError(
+                f"local rank {local_rank} has no GPU: this node has {torch.cuda.device_count()} "
+                "(start at most that many processes per node)"
+            )
+        return torch.device("cuda", local_rank)
+    return torch.device("cpu")
 
 
-def _train_step(model, optimizer, ctc, cfg, data, ids, contract, rng, device) -> float:
-    images, targets, lengths = training_batch(data, ids, contract, rng, cfg.augment)
-    logits, aux = model.forward_train(images.to(device))
+def _train_step(forward, optimizer, ctc, cfg, data, part, contract, device, ranks) -> float:
+    """One optimizer step on this rank's part of the batch; returns its summed line loss.
+
+    CTC's mean is over lines (each divided by its target length), so the batch mean is the
+    sum over ranks of each rank's mean times its share of the lines; DistributedDataParallel
+    averages gradients over ranks, hence the weight ``share`` (lines here x world / batch).
+    """
+    images, targets, lengths = training_batch(data, part.ids, contract, part.rngs, cfg.augment)
+    if ranks.distributed:  # every rank pads to the global batch's widest line, as one process would
+        images = pad_to_width(images, distributed.max_across(images.shape[-1], ranks), contract)
+    logits, aux = forward(images.to(device))
     loss = _ctc_loss(ctc, logits, targets, lengths)
     if aux is not None and cfg.aux_weight > 0:
         loss = loss + cfg.aux_weight * _ctc_loss(ctc, aux, targets, lengths)
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_norm)
+    (loss * part.share if ranks.distributed else loss).backward()
+    nn.utils.clip_grad_norm_(forward.parameters(), cfg.clip_norm)
     optimizer.step()
-    return float(loss.detach())
+    return float(loss.detach()) * len(part.ids) * (part.share > 0)
 
 
 def _ctc_loss(ctc: nn.CTCLoss, logits: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor):
