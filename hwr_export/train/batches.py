@@ -20,6 +20,7 @@ from hwr_export.data.sources import LineSample
 from runtimes.contract import ModelContract
 from runtimes.errors import HwrError
 from runtimes.preprocess import make_batch, resized_width, to_model_input
+from runtimes.resize import resize_gray
 
 
 @dataclass
@@ -95,7 +96,7 @@ def resize_to_height(image: Image.Image, height: int) -> Image.Image:
     if image.height == height:
         return image
     width = resized_width(image.width, image.height, height)
-    return image.resize((width, height), Image.Resampling.BILINEAR)
+    return Image.fromarray(resize_gray(np.asarray(image.convert("L")), width, height))
 
 
 def bucket_batches(
