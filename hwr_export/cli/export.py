@@ -2,6 +2,7 @@
 
     hwr export --format all --int8 --out exports/            # the bundled pretrained model
     hwr export run/best.safetensors --format onnx --fp16 --out exports/ --force
+    hwr export --format web --out site/   # index.html, hwr.js, ONNX Runtime Web, the int8 model
 
 Files in --out are named after the checkpoint: <stem>.ts, <stem>.onnx, <stem>.int8.onnx,
 <stem>.fp16.onnx, <stem>.ort. Each is written to a temporary file, verified, then renamed: a
@@ -24,6 +25,13 @@ class Format(str, Enum):
     torchscript = "torchscript"
     onnx = "onnx"
     all = "all"
+    web = "web"  # a static folder for the browser (hwr_export/export/web.py)
+
+
+class WebModel(str, Enum):
+    int8 = "int8"
+    fp32 = "fp32"
+    both = "both"  # int8 is the page's default, fp32 sits beside it
 
 
 @user_errors
@@ -60,6 +68,9 @@ def export_command(
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+    web_model: Annotated[
+        WebModel, typer.Option("--web-model", help="The model(s) of --format web.")
+    ] = WebModel.int8,
 ) -> None:
     from hwr_export.export.pipeline import export_all
     from hwr_export.model.source import resolve_model
@@ -67,8 +78,16 @@ def export_command(
     if (int8 or fp16 or ort) and format == Format.torchscript:
         raise HwrError("--int8, --fp16 and --ort are ONNX exports: use --format onnx or all")
     path = resolve_model(checkpoint)
+    if format == Format.web and (int8 or fp16 or ort):
+        raise HwrError("--int8, --fp16 and --ort are not for --format web: use --web-model")
     formats = {format.value} | ({"ort"} if ort else set())
     try:
+        if format == Format.web:
+            from hwr_export.export.web import write_web
+
+            models = ["int8", "fp32"] if web_model == WebModel.both else [web_model.value]
+            write_web(path, out, models, calibration, verify, force, log=typer.echo)
+            return
         export_all(path, out, formats, int8, fp16, calibration, verify, force, log=typer.echo)
     except OSError as exc:  # e.g. --out on a read-only disk or a full one
         raise HwrError(f"{exc.filename or out}: cannot write ({exc.strerror or exc})") from None
