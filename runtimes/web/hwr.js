@@ -364,7 +364,8 @@ export class Recognizer {
 
   /** Fetch an hwr ONNX model, read its contract and start ONNX Runtime Web (WASM).
    * options.ort: the onnxruntime-web module (default: ./ort.wasm.min.mjs beside hwr.js);
-   * options.threads: WASM threads (default: up to 4 where the page is cross-origin isolated). */
+   * options.threads: WASM threads (default: half the cores, at most 4, where the page is
+   * cross-origin isolated; else 1). */
   static async load(url, options = {}) {
     const source = String(url).split("/").pop() || String(url);
     let bytes;
@@ -386,7 +387,9 @@ export class Recognizer {
     const ort = options.ort ?? (await import(new URL("./ort.wasm.min.mjs", import.meta.url).href));
     const isolated = globalThis.crossOriginIsolated === true;
     const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
-    ort.env.wasm.numThreads = options.threads ?? (isolated ? Math.min(4, cores) : 1);
+    // Threads need cross-origin isolation (COOP/COEP headers, as `hwr web` sends). Half the
+    // logical cores, at most 4: on a 2-core machine a second thread made lines 2x slower.
+    ort.env.wasm.numThreads = options.threads ?? (isolated ? Math.max(1, Math.min(4, Math.floor(cores / 2))) : 1);
     ort.env.wasm.wasmPaths = options.wasmPaths ?? new URL("./", import.meta.url).href;
     let session;
     try {

@@ -51,6 +51,12 @@ TIMING_ROUNDS = 3  # each line is transcribed this often after a warm-up; the me
 # In the page: transcribe files sent as base64, with their logits and timings.
 RUN_LINES = """
 async ({lines, rounds}) => {
+  const base64 = (floats) => {
+    const raw = new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength);
+    let binary = "";
+    for (let i = 0; i < raw.length; i += 8192) binary += String.fromCharCode(...raw.subarray(i, i + 8192));
+    return btoa(binary);
+  };
   const rec = await window.hwrReady;
   const out = [];
   for (const {name, data} of lines) {
@@ -60,11 +66,16 @@ async ({lines, rounds}) => {
     const logits = await rec.logits(file);
     const times = [];
     for (let i = 0; i < rounds; i++) times.push((await rec.transcribe(file)).ms);
-    const raw = new Uint8Array(logits.data.buffer, logits.data.byteOffset, logits.data.byteLength);
-    let binary = "";
-    for (let i = 0; i < raw.length; i += 8192) binary += String.fromCharCode(...raw.subarray(i, i + 8192));
-    out.push({name, text: result.text, confidence: result.confidence, times,
-              frames: logits.frames, classes: logits.classes, logits: btoa(binary)});
+    const prepared = await rec.prepare(file);
+    const inference = [];
+    for (let i = 0; i < rounds; i++) {
+      const start = performance.now();
+      await rec.run(prepared);
+      inference.push(performance.now() - start);
+    }
+    out.push({name, text: result.text, confidence: result.confidence, times, inference,
+              frames: logits.frames, classes: logits.classes, logits: base64(logits.data),
+              input: base64(prepared.data), inputWidth: prepared.width});
   }
   return {lines: out, backend: rec.backend};
 }
@@ -139,20 +150,41 @@ def python_transcripts(model: Path, lines: Path) -> dict[str, str]:
     return {Path(row["file"]).name: row["text"] for row in rows}
 
 
-def native_timing(model: Path, paths: list[Path], threads: int) -> float:
-    """ms per line of Recognizer.transcribe, one line at a time, like the browser is timed."""
+def native_timing(model: Path, paths: list[Path], threads: int) -> dict[str, float]:
+    """ms per line, one line at a time, timed like the browser: end to end (image file to text,
+    as the page's transcribe(file)) and inference alone (model input to logits)."""
     recognizer = Recognizer.load(model, runtime="onnx", threads=threads)
-    images = [load_image(p) for p in paths]
-    recognizer.transcribe(images[:1])
-    per_line = []
-    for image in images:
-        times = []
+    contract = recognizer.contract
+    recognizer.transcribe([load_image(paths[0])])
+    end_to_end, inference = [], []
+    for path in paths:
+        times, runs = [], []
         for _ in range(TIMING_ROUNDS):
             start = time.perf_counter()
-            recognizer.transcribe([image])
+            recognizer.transcribe([load_image(path)])
             times.append((time.perf_counter() - start) * 1000)
-        per_line.append(statistics.median(times))
-    return statistics.mean(per_line)
+        batch = make_batch([to_model_input(load_image(path), contract)], contract)
+        for _ in range(TIMING_ROUNDS):
+            start = time.perf_counter()
+            recognizer.run_batch(batch)
+            runs.append((time.perf_counter() - start) * 1000)
+        end_to_end.append(statistics.median(times))
+        inference.append(statistics.median(runs))
+    return {
+        f"native_ort_{threads}_thread_ms_per_line": round(statistics.mean(end_to_end), 2),
+        f"native_ort_{threads}_thread_inference_ms_per_line": round(statistics.mean(inference), 2),
+    }
+
+
+def browser_timing(lines: list[dict], label: str) -> dict[str, float]:
+    return {
+        f"browser_{label}_ms_per_line": round(
+            statistics.mean(statistics.median(line["times"]) for line in lines), 2
+        ),
+        f"browser_{label}_inference_ms_per_line": round(
+            statistics.mean(statistics.median(line["inference"]) for line in lines), 2
+        ),
+    }
 
 
 def strip_contract(source: Path, target: Path) -> None:
@@ -173,16 +205,19 @@ def check_models(
         result = page.evaluate(RUN_LINES, {"lines": lines, "rounds": TIMING_ROUNDS})
         expected = python_transcripts(site / model, paths[0].parent)
         recognizer = Recognizer.load(site / model, runtime="onnx", threads=1)
-        same, worst = 0, 0.0
+        same, same_input, worst, frames, agreeing = 0, 0, 0.0, 0, 0
         for path, got in zip(paths, result["lines"], strict=True):
             if got["text"] == expected[path.name]:
                 same += 1
             else:
                 print(f"  {path.name}: browser {got['text']!r} != python {expected[path.name]!r}")
-            batch = make_batch(
-                [to_model_input(load_image(path), recognizer.contract)], recognizer.contract
-            )
-            reference = recognizer.run_batch(batch)[0]
+            python_input = to_model_input(load_image(path), recognizer.contract)
+            browser_input = np.frombuffer(base64.b64decode(got["input"]), np.float32)
+            if browser_input.tobytes() == python_input.tobytes():
+                same_input += 1
+            else:
+                print(f"  {path.name}: the browser's model input differs from Python's")
+            reference = recognizer.run_batch(make_batch([python_input], recognizer.contract))[0]
             browser = np.frombuffer(base64.b64decode(got["logits"]), np.float32)
             browser = browser.reshape(got["frames"], got["classes"])
             if browser.shape != reference.shape:
@@ -190,41 +225,59 @@ def check_models(
                 worst = float("inf")
             else:
                 worst = max(worst, float(np.abs(browser - reference).max()))
+                frames += len(reference)
+                agreeing += int((browser.argmax(1) == reference.argmax(1)).sum())
         print(f"{model} in Chromium ({result['backend']}):")
         print(f"web parity: {same}/{len(paths)} lines identical")
+        print(
+            f"model input: {same_input}/{len(paths)} lines bit-identical to runtimes/preprocess.py"
+        )
         # int8: WASM and native ONNX Runtime use different integer kernels, whose rounding can
         # move a quantized value by one step (~0.1 logit); the transcripts must still agree.
         gated = ".int8." not in model
         limit = f"limit {MAX_LOGIT_DIFF:.0e}" if gated else "int8: reported, not gated"
-        print(f"logits: max abs diff {worst:.2e} vs ONNX Runtime in Python ({limit})")
-        ok &= same == len(paths) and (worst <= MAX_LOGIT_DIFF or not gated)
-        browser_ms = statistics.mean(statistics.median(line["times"]) for line in result["lines"])
-        threads = result["backend"]["threads"]
+        print(
+            f"logits: max abs diff {worst:.2e} vs ONNX Runtime in Python ({limit}); "
+            f"best class equal in {agreeing}/{frames} frames"
+        )
+        ok &= same == same_input == len(paths) and (worst <= MAX_LOGIT_DIFF or not gated)
         report["models"][model] = {
             "lines": len(paths),
             "identical": same,
+            "model_input_bit_identical": same_input,
             "max_logit_diff": worst,
-            "browser_ms_per_line": round(browser_ms, 2),
-            "browser_backend": result["backend"],
-            f"native_ort_ms_per_line_{threads}_thread": round(
-                native_timing(site / model, paths, threads), 2
-            ),
-            "native_ort_ms_per_line_1_thread": round(native_timing(site / model, paths, 1), 2),
+            "frames_with_equal_best_class": f"{agreeing}/{frames}",
+            "texts": [line["text"] for line in result["lines"]],
+            "browser_backend_isolated": result["backend"],
+            **browser_timing(result["lines"], "isolated"),
+            **native_timing(site / model, paths, 1),
+            **native_timing(site / model, paths, 2),
         }
     return ok
 
 
-def single_thread_timing(
-    page, base: str, paths: list[Path], models: list[str], report: dict
-) -> None:
-    """The same pages from a server without COOP/COEP: no cross-origin isolation, one thread."""
+def more_timings(
+    page, base: str, query: str, label: str, paths: list[Path], models: list[str], report: dict
+) -> bool:
+    """The same lines on another page setting (``query``), for the timing table only; the
+    transcripts must still be Python's."""
     lines = [{"name": p.name, "data": base64.b64encode(p.read_bytes()).decode()} for p in paths]
+    ok = True
     for model in models:
-        page.goto(f"{base}/index.html?model={model}")
+        page.goto(f"{base}/index.html?model={model}{query}")
         result = page.evaluate(RUN_LINES, {"lines": lines, "rounds": TIMING_ROUNDS})
-        ms = statistics.mean(statistics.median(line["times"]) for line in result["lines"])
-        report["models"][model]["browser_ms_per_line_not_isolated"] = round(ms, 2)
-        report["models"][model]["browser_backend_not_isolated"] = result["backend"]
+        row = report["models"][model]
+        row[f"browser_backend_{label}"] = result["backend"]
+        row |= browser_timing(result["lines"], label)
+        row[f"identical_{label}"] = sum(
+            got["text"] == want for got, want in zip(result["lines"], row["texts"], strict=True)
+        )
+        if row[f"identical_{label}"] != len(paths):
+            print(
+                f"{model} ({label}): only {row[f'identical_{label}']}/{len(paths)} lines as before"
+            )
+            ok = False
+    return ok
 
 
 def check_bad_input(page, base: str, site: Path, fp32: str) -> bool:
@@ -345,20 +398,27 @@ def main() -> int:
         report["chromium_version"] = browser.version
         context = browser.new_context(viewport={"width": 1000, "height": 900})
         page = context.new_page()
-        ok = check_models(page, base, site, paths, [int8, fp32], report)
+        models = [int8, fp32]
+        ok = check_models(page, base, site, paths, models, report)
         ok &= check_bad_input(page, base, site, fp32)
         ok &= write_on_canvas_offline(page, context, base)
         screenshot(page, paths[:3], args.screenshot or args.out / "page.png")
         plain = start_server(site, isolate=False)
-        single_thread_timing(
-            page, f"http://127.0.0.1:{plain.server_address[1]}", paths, [int8, fp32], report
-        )
+        plain_base = f"http://127.0.0.1:{plain.server_address[1]}"
+        ok &= more_timings(page, base, "&threads=2", "isolated_2_threads", paths, models, report)
+        ok &= more_timings(page, plain_base, "", "not_isolated", paths, models, report)
         plain.shutdown()
         browser.close()
     server.shutdown()
     timings = args.timings or args.out / "timings.json"
     timings.parent.mkdir(parents=True, exist_ok=True)
     timings.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"timings (ms/line, mean over {args.lines} lines of the median of {TIMING_ROUNDS} runs):")
+    for model, row in report["models"].items():
+        times = ", ".join(
+            f"{k.removesuffix('_ms_per_line')} {v}" for k, v in row.items() if "ms" in k
+        )
+        print(f"  {model}: {times}")
     print(f"timings: {timings}")
     print("web test: " + ("passed" if ok else "FAILED"))
     return 0 if ok else 1
