@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -46,6 +47,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 MAX_LOGIT_DIFF = 1e-3  # fp32; int8 kernels differ between WASM and native ORT (see below)
+MAX_CONFIDENCE_DIFF = 1e-3  # fp32, line confidence against hwr transcribe's (4 decimals)
 TIMING_ROUNDS = 3  # each line is transcribed this often after a warm-up; the median counts
 
 # In the page: transcribe files sent as base64, with their logits and timings.
@@ -144,10 +146,11 @@ def run(command: list[str]) -> str:
     return done.stdout
 
 
-def python_transcripts(model: Path, lines: Path) -> dict[str, str]:
+def python_transcripts(model: Path, lines: Path) -> dict[str, dict]:
+    """`hwr transcribe`'s JSON line (text, confidence to 4 decimals) of each file, by name."""
     out = run([str(REPO / ".venv/bin/hwr"), "transcribe", str(model), str(lines)])
     rows = [json.loads(line) for line in out.splitlines() if line.strip()]
-    return {Path(row["file"]).name: row["text"] for row in rows}
+    return {Path(row["file"]).name: row for row in rows}
 
 
 def native_timing(model: Path, paths: list[Path], threads: int) -> dict[str, float]:
@@ -205,12 +208,14 @@ def check_models(
         result = page.evaluate(RUN_LINES, {"lines": lines, "rounds": TIMING_ROUNDS})
         expected = python_transcripts(site / model, paths[0].parent)
         recognizer = Recognizer.load(site / model, runtime="onnx", threads=1)
-        same, same_input, worst, frames, agreeing = 0, 0, 0.0, 0, 0
+        same, same_input, worst, frames, agreeing, confidence_diff = 0, 0, 0.0, 0, 0, 0.0
         for path, got in zip(paths, result["lines"], strict=True):
-            if got["text"] == expected[path.name]:
+            want = expected[path.name]
+            if got["text"] == want["text"]:
                 same += 1
             else:
-                print(f"  {path.name}: browser {got['text']!r} != python {expected[path.name]!r}")
+                print(f"  {path.name}: browser {got['text']!r} != python {want['text']!r}")
+            confidence_diff = max(confidence_diff, abs(got["confidence"] - want["confidence"]))
             python_input = to_model_input(load_image(path), recognizer.contract)
             browser_input = np.frombuffer(base64.b64decode(got["input"]), np.float32)
             if browser_input.tobytes() == python_input.tobytes():
@@ -240,12 +245,16 @@ def check_models(
             f"logits: max abs diff {worst:.2e} vs ONNX Runtime in Python ({limit}); "
             f"best class equal in {agreeing}/{frames} frames"
         )
+        # hwr transcribe prints confidences to 4 decimals: 5e-5 of rounding, plus the logits'
+        print(f"line confidence: max abs diff {confidence_diff:.1e} vs hwr transcribe")
         ok &= same == same_input == len(paths) and (worst <= MAX_LOGIT_DIFF or not gated)
+        ok &= confidence_diff <= MAX_CONFIDENCE_DIFF or not gated
         report["models"][model] = {
             "lines": len(paths),
             "identical": same,
             "model_input_bit_identical": same_input,
             "max_logit_diff": worst,
+            "max_confidence_diff": confidence_diff,
             "frames_with_equal_best_class": f"{agreeing}/{frames}",
             "texts": [line["text"] for line in result["lines"]],
             "browser_backend_isolated": result["backend"],
@@ -393,6 +402,7 @@ def main() -> int:
 
     report = {"machine": machine_info("cpu"), "models": {}, "chromium": args.chromium}
     report["note"] = "2-core machine, the other core busy with a training run"
+    report["load_average_before"] = os.getloadavg()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
         report["chromium_version"] = browser.version
@@ -410,6 +420,7 @@ def main() -> int:
         plain.shutdown()
         browser.close()
     server.shutdown()
+    report["load_average_after"] = os.getloadavg()
     timings = args.timings or args.out / "timings.json"
     timings.parent.mkdir(parents=True, exist_ok=True)
     timings.write_text(json.dumps(report, indent=2) + "\n")
