@@ -55,13 +55,19 @@ def resize_weights(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray]
     return index, fixed
 
 
-def _resample_rows(pixels: np.ndarray, out_width: int) -> np.ndarray:
-    """Resample each row of an (H, W) uint8 array to ``out_width`` pixels."""
-    index, fixed = resize_weights(pixels.shape[1], out_width)
-    acc = np.full((pixels.shape[0], out_width), 1 << (PRECISION_BITS - 1), dtype=np.int64)
-    source = pixels.astype(np.int64)
+def _resample(pixels: np.ndarray, out_size: int, axis: int) -> np.ndarray:
+    """Resample an (H, W) uint8 array along ``axis`` (1: each row, 0: each column).
+
+    int32 is exact: the sum is at most 2**21 + 255 * (2**22 + taps) < 2**31.
+    """
+    index, fixed = resize_weights(pixels.shape[axis], out_size)
+    weights = fixed.astype(np.int32)
+    shape = (pixels.shape[0], out_size) if axis == 1 else (out_size, pixels.shape[1])
+    acc = np.full(shape, 1 << (PRECISION_BITS - 1), dtype=np.int32)
+    source = pixels.astype(np.int32)
     for k in range(index.shape[1]):  # one tap at a time: memory stays at one output image
-        acc += source[:, index[:, k]] * fixed[:, k]
+        weight = weights[:, k] if axis == 1 else weights[:, k, None]
+        acc += np.take(source, index[:, k], axis=axis) * weight
     return np.clip(acc >> PRECISION_BITS, 0, 255).astype(np.uint8)
 
 
@@ -75,7 +81,7 @@ def resize_gray(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
         raise ValueError(f"cannot resize to {width}x{height}")
     out = pixels
     if out.shape[1] != width:
-        out = _resample_rows(out, width)
+        out = _resample(out, width, axis=1)
     if out.shape[0] != height:
-        out = _resample_rows(np.ascontiguousarray(out.T), height).T
+        out = _resample(out, height, axis=0)
     return np.ascontiguousarray(out)
