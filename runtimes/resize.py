@@ -2,9 +2,10 @@
 the same pixels.
 
 It is the antialiased bilinear resize of 8-bit images that Pillow's ``Image.resize(..., BILINEAR)``
-has long used (the bundled model was trained with it), written out step by step. Pillow 13 may run
-the two passes in the other order, which moves some pixels by one grey level; owning the
-definition keeps every runtime on the same pixels whatever Pillow is installed.
+has long used (the bundled model was trained with it), written out step by step. Pillow 13 differs
+by one grey level on some pixels when a resize changes the aspect ratio (as if it ran the passes
+in the other order); owning the definition keeps every runtime on the same pixels whatever Pillow
+is installed.
 
 1. Per axis, float64 filter weights: ``scale = in / out``, ``filterscale = max(scale, 1)``,
    ``support = filterscale``; output pixel ``i`` has centre ``(i + 0.5) * scale`` and reads input
