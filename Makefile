@@ -6,13 +6,13 @@ DEMO := out/demo
 # torch 2.13.0 is the CPU build this project is developed and tested with.
 TORCH ?= torch==2.13.0
 
-.PHONY: setup fonts demo test quality style bench bench-iam clean
+.PHONY: setup fonts demo test test-web quality style bench bench-iam clean
 
 $(BIN)/hwr: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet "$(TORCH)"
-	$(BIN)/pip install --quiet -e ".[dev,serve,pages,scale]"
+	$(BIN)/pip install --quiet -e ".[dev,serve,pages,scale,web]"
 	touch $(BIN)/hwr
 
 setup: $(BIN)/hwr
@@ -39,6 +39,14 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# The recognizer in a real browser (needs npm and Debian's chromium; .ci/run installs both):
+# ONNX Runtime Web from the lockfile, then tests/web/browser_parity.py (parity with Python on
+# int8 and fp32, bad input, offline canvas, screenshot, browser vs native timings).
+CHROMIUM ?= $(shell command -v chromium || echo /usr/bin/chromium)
+test-web: setup
+	cd runtimes/web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	$(BIN)/python tests/web/browser_parity.py --chromium $(CHROMIUM) --out out/web-test
 
 quality: setup
 	$(BIN)/ruff check hwr_export runtimes tests

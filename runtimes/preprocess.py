@@ -2,7 +2,9 @@
 
 Numpy and Pillow only, shared by every runtime, so that a line is fed to PyTorch and ONNX Runtime
 exactly the same way. The steps match training (the line batches of ``hwr train``): 8-bit grayscale,
-bilinear resize to ``contract.input_height`` keeping the aspect ratio, ``(x/255 - mean)/std``.
+bilinear resize to ``contract.input_height`` keeping the aspect ratio (``runtimes.resize``, defined
+exactly so that the browser runtime, runtimes/web/hwr.js, computes the same pixels), then
+``(x/255 - mean)/std`` computed in float64 and rounded once to float32.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from runtimes.contract import ModelContract
 from runtimes.errors import ImageError, ImageTooLargeError, first_line
+from runtimes.resize import resize_gray
 
 # Widest line we accept after resizing to model height. 20,000 px lines fit; a 1 px tall strip
 # of 20,000 px would become millions of px wide, which no recurrent model reads sensibly.
@@ -129,6 +132,7 @@ def _array_to_image(array: np.ndarray) -> Image.Image:
 
 
 def resized_width(width: int, height: int, target_height: int) -> int:
+    """The width keeping the aspect ratio; ``round`` ties to even (as hwr.js does)."""
     return max(1, round(width * target_height / height))
 
 
@@ -143,8 +147,15 @@ def to_model_height(image: ImageLike, height: int) -> Image.Image:
             f"{height}, above the {MAX_INPUT_WIDTH} px limit; split the line)"
         )
     if gray.size != (width, height):
-        gray = gray.resize((width, height), Image.Resampling.BILINEAR)
+        gray = Image.fromarray(resize_gray(np.asarray(gray, dtype=np.uint8), width, height))
     return gray
+
+
+def normalization_table(contract: ModelContract) -> np.ndarray:
+    """float32 model input of each grey level 0..255: ``(v / 255 - mean) / std`` in float64,
+    rounded once to float32 (one definition, which hwr.js computes the same way)."""
+    levels = np.arange(256, dtype=np.float64)
+    return ((levels / 255.0 - contract.norm_mean) / contract.norm_std).astype(np.float32)
 
 
 def to_model_input(image: ImageLike, contract: ModelContract) -> np.ndarray:
@@ -158,11 +169,11 @@ def to_model_input(image: ImageLike, contract: ModelContract) -> np.ndarray:
     """
     gray = to_model_height(image, contract.input_height)
     height, width = contract.input_height, gray.width
+    pixels = np.asarray(gray, dtype=np.uint8)
     bucket = math.lcm(WIDTH_BUCKET, max(1, contract.width_stride))
     padded = max(contract.min_width, -(-width // bucket) * bucket)
     out = np.full((height, padded), contract.pad_value, dtype=np.float32)
-    pixels = np.asarray(gray, dtype=np.float32) / 255.0
-    out[:, :width] = (pixels - contract.norm_mean) / contract.norm_std
+    out[:, :width] = normalization_table(contract)[pixels]
     return out
 
 

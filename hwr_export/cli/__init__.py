@@ -15,6 +15,7 @@ from hwr_export.cli.hub import push_command
 from hwr_export.cli.serve import serve_command
 from hwr_export.cli.train import models_command, train_command
 from hwr_export.cli.transcribe import transcribe_command
+from hwr_export.cli.web import web_command
 
 app = typer.Typer(
     name="hwr",
@@ -34,6 +35,7 @@ app.command("parity", help="The parity gate alone: `hwr bench --check` with defa
     parity_command
 )
 app.command("serve", help="HTTP recognition service (needs the serve extra).")(serve_command)
+app.command("web", help="Serve a web export (`hwr export --format web`) locally.")(web_command)
 app.command("synth", help="Write synthetic handwriting-like sample lines.")(synth_command)
 app.command("push", help="Upload a model to the Hugging Face Hub.")(push_command)
 app.add_typer(fonts_app, name="fonts")

@@ -2,6 +2,7 @@
 
     hwr export --format all --int8 --out exports/            # the bundled pretrained model
     hwr export run/best.safetensors --format onnx --fp16 --out exports/ --force
+    hwr export --format web --out site/   # index.html, hwr.js, ONNX Runtime Web, the int8 model
 
 Files in --out are named after the checkpoint: <stem>.ts, <stem>.onnx, <stem>.int8.onnx,
 <stem>.fp16.onnx, <stem>.ort. Each is written to a temporary file, verified, then renamed: a
@@ -21,8 +22,9 @@ from runtimes.errors import HwrError
 from runtimes.formats import by_export_option, export_formats
 
 ALL = "all"
-# The --format choices: every registry format made by `--format X`, and all of them.
-Format = Enum("Format", {name: name for name in (*export_formats(), ALL)}, type=str)  # type: ignore[misc]
+WEB = "web"  # a static folder for the browser (hwr_export/export/web.py), not a model format
+# The --format choices: every registry format made by `--format X`, all of them, and the web page.
+Format = Enum("Format", {name: name for name in (*export_formats(), ALL, WEB)}, type=str)  # type: ignore[misc]
 
 
 def requested_formats(format: str, flags: dict[str, bool]) -> frozenset[str]:
@@ -30,6 +32,12 @@ def requested_formats(format: str, flags: dict[str, bool]) -> frozenset[str]:
     names = set(export_formats()) if format == ALL else {format}
     names |= {by_export_option(option).name for option, on in flags.items() if on}
     return frozenset(names)
+
+
+class WebModel(str, Enum):
+    int8 = "int8"
+    fp32 = "fp32"
+    both = "both"  # int8 is the page's default, fp32 sits beside it
 
 
 @user_errors
@@ -66,6 +74,9 @@ def export_command(
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+    web_model: Annotated[
+        WebModel, typer.Option("--web-model", help="The model(s) of --format web.")
+    ] = WebModel.int8,
 ) -> None:
     from hwr_export.export.pipeline import ExportRequest, export_all
     from hwr_export.model.source import resolve_model
@@ -73,8 +84,16 @@ def export_command(
     if (int8 or fp16 or ort) and format.value == "torchscript":
         raise HwrError("--int8, --fp16 and --ort are ONNX exports: use --format onnx or all")
     path = resolve_model(checkpoint)
-    formats = requested_formats(format.value, {"--int8": int8, "--fp16": fp16, "--ort": ort})
+    if format.value == WEB and (int8 or fp16 or ort):
+        raise HwrError("--int8, --fp16 and --ort are not for --format web: use --web-model")
     try:
+        if format.value == WEB:
+            from hwr_export.export.web import write_web
+
+            models = ["int8", "fp32"] if web_model == WebModel.both else [web_model.value]
+            write_web(path, out, models, calibration, verify, force, log=typer.echo)
+            return
+        formats = requested_formats(format.value, {"--int8": int8, "--fp16": fp16, "--ort": ort})
         export_all(ExportRequest(path, out, formats, calibration, verify, force), log=typer.echo)
     except OSError as exc:  # e.g. --out on a read-only disk or a full one
         raise HwrError(f"{exc.filename or out}: cannot write ({exc.strerror or exc})") from None

@@ -174,7 +174,18 @@ class _Exports:
         from hwr_export.export.onnx import write_ort
 
         check = self._exact("ort", self.checks.onnx_runner)
-        return self._staged("ort", target, lambda tmp: write_ort(fp32, tmp, check), lambda _: None)
+        path = self._staged("ort", target, lambda tmp: write_ort(fp32, tmp, check), lambda _: None)
+        self._reduced_build_config(path, target)
+        return path
+
+    def _reduced_build_config(self, ort_file: Path, target: Path) -> None:
+        """The operator list for a custom ONNX Runtime build, beside the .ort file."""
+        from hwr_export.export.reduced_build import config_path, write_required_operators
+
+        config = config_path(target)
+        write = partial(write_required_operators, ort_file, name=target.name)
+        tmp = self.outputs.write_verified(config, write)
+        self._lines.append(f"ort operators: {config} ({tmp.stat().st_size / 1e6:.3f} MB)")
 
     def int8(
         self,
