@@ -12,7 +12,7 @@ $(BIN)/hwr: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet "$(TORCH)"
-	$(BIN)/pip install --quiet -e ".[dev,serve,pages]"
+	$(BIN)/pip install --quiet -e ".[dev,serve,pages,lm]"
 	touch $(BIN)/hwr
 
 setup: $(BIN)/hwr

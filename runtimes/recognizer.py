@@ -22,6 +22,7 @@ from runtimes.batching import run_batched
 from runtimes.contract import ModelContract
 from runtimes.decode import Lexicon, Prediction, decode
 from runtimes.errors import HwrError, ImageError
+from runtimes.lm import LanguageModel
 from runtimes.plugins import runtime_factory
 from runtimes.preprocess import ImageLike, decode_image, load_image, to_model_input
 
@@ -99,6 +100,7 @@ class Recognizer:
         decoder: str = "greedy",
         beam_width: int = 10,
         lexicon: Sequence[str] | None = None,
+        lm: LanguageModel | None = None,
     ) -> None:
         if decoder not in DECODERS:
             raise HwrError(f"unknown decoder {decoder!r}; choose one of {', '.join(DECODERS)}")
@@ -108,6 +110,7 @@ class Recognizer:
         self.decoder = decoder
         self.beam_width = beam_width
         self.lexicon = Lexicon(lexicon, runtime.contract.charset) if lexicon is not None else None
+        self.lm = lm  # when set, lines are decoded by its prefix beam search (runtimes.lm)
 
     @classmethod
     def load(
@@ -119,10 +122,15 @@ class Recognizer:
         decoder: str = "greedy",
         beam_width: int = 10,
         lexicon: Sequence[str] | None = None,
+        lm: LanguageModel | str | Path | None = None,
     ) -> Recognizer:
+        """``lm``: "en" (the bundled English model), an ARPA / KenLM binary file, or a loaded
+        LanguageModel; it needs the lm extra (``pip install 'hwr[lm]'``)."""
         if decoder not in DECODERS:  # checked before a model is loaded for nothing
             raise HwrError(f"unknown decoder {decoder!r}; choose one of {', '.join(DECODERS)}")
-        return cls(open_runtime(path, runtime, device, threads), decoder, beam_width, lexicon)
+        if lm is not None and not isinstance(lm, LanguageModel):
+            lm = LanguageModel.load(lm)
+        return cls(open_runtime(path, runtime, device, threads), decoder, beam_width, lexicon, lm)
 
     @property
     def contract(self) -> ModelContract:
@@ -180,6 +188,8 @@ class Recognizer:
             return self.runtime.run(batch)
 
         logits = run_batched(arrays, self.contract, run, batch_size)
+        if self.lm is not None:
+            return [self.lm.predict(x, self.contract.charset, self.lexicon) for x in logits]
         return [
             decode(x, self.contract.charset, self.decoder, self.beam_width, self.lexicon)
             for x in logits

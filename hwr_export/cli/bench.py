@@ -176,6 +176,14 @@ def bench_command(
     max_cer_delta_reduced: ReducedDeltaOpt = 0.5,
     min_agreement: AgreeOpt = None,
     progress: ProgressOpt = True,
+    lm: Annotated[
+        str | None,
+        typer.Option(
+            "--lm",
+            help="Also compare greedy with language-model decoding ('en' or an ARPA / KenLM "
+            "file) on the fp32 ONNX logits: CER, WER, ms per line.",
+        ),
+    ] = None,
     pages: Annotated[
         bool,
         typer.Option(
@@ -219,6 +227,7 @@ def bench_command(
         ),
         progress=progress,
         command=command_line(ctx),
+        lm=lm,
     )
     if results_dir:
         from hwr_export.bench.report import results_paths
