@@ -110,6 +110,10 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
     from hwr_export.model.source import resolve_model
 
     require_device(config.device, config.formats)
+    if config.lm:  # a bad language model fails now, not after every format was measured
+        from runtimes.lm import LanguageModel
+
+        LanguageModel.load(config.lm)
     checkpoint = resolve_model(config.model)
     if not is_checkpoint(checkpoint):
         raise HwrError(
