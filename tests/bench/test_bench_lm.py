@@ -44,7 +44,7 @@ def test_bench_lm_adds_decoding_rows(tiny_checkpoint: Path, tmp_path: Path) -> N
     decoding = json.loads(out.read_text())["decoding"]
     assert [row["decoding"] for row in decoding["rows"]] == ["greedy", "lm:en"]
     for row in decoding["rows"]:
-        assert 0 <= row["cer"] and 0 <= row["wer"]
+        assert row["cer"] >= 0 and row["wer"] >= 0
         assert row["decode_ms_median"] > 0 and row["line_ms_median"] >= row["decode_ms_median"]
     assert decoding["lm"].endswith("lm-en.binary") and decoding["weights"]["beam_width"] == 16
     assert "| lm:en |" in result.stdout and "| lm:en |" in (tmp_path / "r.md").read_text()
