@@ -63,8 +63,6 @@ def run_grid(model: Path, lines: list, refs: list[str]) -> list[dict]:
     rows = []
     for alpha, beta, oov in GRID:
         lm.weights = replace(defaults, alpha=alpha, beta=beta, oov_penalty=oov)
-        lm._word_cache.clear()
-        lm._pending_cache.clear()
         texts = [lm.decode(x, recognizer.contract.charset)[0] for x in logits]
         row = {"alpha": alpha, "beta": beta, "oov_penalty": oov}
         row |= {"cer": character_error_rate(refs, texts), "wer": word_error_rate(refs, texts)}

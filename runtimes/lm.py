@@ -74,15 +74,27 @@ class LanguageModel:
     def __init__(self, model: Any, source: str, weights: LmWeights | None = None) -> None:
         self.model = model
         self.source = source
-        self.weights = weights or LmWeights()
-        if self.weights.beam_width < 1:
-            raise HwrError(f"beam width must be at least 1, got {self.weights.beam_width}")
         self._kenlm = require_kenlm()
         self._start = self._kenlm.State()
         model.NullContextWrite(self._start)  # lines start mid-sentence: no <s>
+        self.weights = weights or LmWeights()
+
+    @property
+    def weights(self) -> LmWeights:
+        return self._weights
+
+    @weights.setter
+    def weights(self, weights: LmWeights) -> None:
+        """New weights; the scores cached under the old ones are dropped."""
+        if weights.beam_width < 1:
+            raise HwrError(f"beam width must be at least 1, got {weights.beam_width}")
+        self._weights = weights
+        self._clear_caches()
+
+    def _clear_caches(self) -> None:
         self._word_cache: dict[tuple[tuple[str, ...], str], tuple[float, tuple[str, ...]]] = {}
-        self._states: dict[tuple[str, ...], Any] = {(): self._start}
         self._pending_cache: dict[tuple[tuple[str, ...], str], tuple[float, tuple[str, ...]]] = {}
+        self._states: dict[tuple[str, ...], Any] = {(): self._start}
 
     @classmethod
     def load(cls, name_or_path: str | Path, weights: LmWeights | None = None) -> LanguageModel:
@@ -152,9 +164,7 @@ class LanguageModel:
         if len(probs) == 0:
             return "", 0.0, []
         if len(self._pending_cache) > CACHE_LIMIT:  # a long-running server stays bounded
-            self._word_cache.clear()
-            self._pending_cache.clear()
-            self._states = {(): self._start}
+            self._clear_caches()
         labels = self._search(np.log(np.maximum(probs, 1e-30)), charset)
         text = "".join(charset[c - 1] for c in labels)
         char_conf = align_confidences(probs, labels) or [0.0] * len(labels)

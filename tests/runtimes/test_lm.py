@@ -133,3 +133,13 @@ def test_lm_words_are_lowercase_letter_runs_with_inner_apostrophes() -> None:
     assert lm_words("It's 9 o'clock, Mr. Brown-Smith's 'cat'.") == [
         "it's", "o'clock", "mr", "brown", "smith's", "cat"
     ]  # fmt: skip
+
+
+def test_new_weights_drop_scores_cached_under_the_old_ones(small_lm: Path) -> None:
+    lm = LanguageModel.load(small_lm)
+    before, _ = lm.word_score((), "cat")
+    lm.weights = LmWeights(beta=before + 10.0)
+    after, _ = lm.word_score((), "cat")
+    assert after != before
+    with pytest.raises(HwrError, match="beam width"):
+        lm.weights = LmWeights(beam_width=0)
