@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from hwr_export.cli.common import user_errors
+
+if TYPE_CHECKING:
+    from runtimes.lm import LanguageModel
 
 lm_app = typer.Typer(
     help="Word n-gram language models for decoding (--lm).",
@@ -39,7 +42,7 @@ def build_command(
 
 def open_lm(
     spec: str | None, beam_width: int | None, alpha: float | None, beta: float | None
-):  # -> runtimes.lm.LanguageModel | None (imported lazily)
+) -> LanguageModel | None:
     """The language model named by --lm ("en" or a file), with any weights the user set."""
     if spec is None:
         if alpha is not None or beta is not None:
