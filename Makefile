@@ -12,7 +12,7 @@ $(BIN)/hwr: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet "$(TORCH)"
-	$(BIN)/pip install --quiet -e ".[dev,serve,pages,scale,web]"
+	$(BIN)/pip install --quiet -e ".[dev,serve,pages,scale,web,lm]"
 	touch $(BIN)/hwr
 
 setup: $(BIN)/hwr

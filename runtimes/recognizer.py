@@ -24,6 +24,7 @@ from runtimes.contract import ModelContract
 from runtimes.decode import Lexicon, Prediction, decode
 from runtimes.errors import HwrError, ImageError
 from runtimes.formats import format_of, model_suffixes
+from runtimes.lm import LanguageModel
 from runtimes.plugins import runtime_factory
 from runtimes.preprocess import ImageLike, decode_image, load_image, to_model_input
 from runtimes.threads import ThreadPlan, plan_threads
@@ -96,6 +97,7 @@ class Recognizer:
         beam_width: int = 10,
         lexicon: Sequence[str] | None = None,
         threads: ThreadPlan | None = None,
+        lm: LanguageModel | None = None,
     ) -> None:
         """``threads``: how the runtime was opened and how many batches run at once (default:
         one at a time, the runtime as it is)."""
@@ -108,6 +110,7 @@ class Recognizer:
         self.beam_width = beam_width
         self.lexicon = Lexicon(lexicon, runtime.contract.charset) if lexicon is not None else None
         self.threads = threads or ThreadPlan(None, 1, "one batch at a time")
+        self.lm = lm  # when set, lines are decoded by its prefix beam search (runtimes.lm)
 
     @classmethod
     def load(
@@ -119,13 +122,18 @@ class Recognizer:
         decoder: str = "greedy",
         beam_width: int = 10,
         lexicon: Sequence[str] | None = None,
+        lm: LanguageModel | str | Path | None = None,
     ) -> Recognizer:
-        """``threads`` None: the measured default of ``runtimes.threads.plan_threads``."""
+        """``threads`` None: the measured default of ``runtimes.threads.plan_threads``.
+        ``lm``: "en" (the bundled English model), an ARPA / KenLM binary file, or a loaded
+        LanguageModel; it needs the lm extra (``pip install 'hwr[lm]'``)."""
         if decoder not in DECODERS:  # checked before a model is loaded for nothing
             raise HwrError(f"unknown decoder {decoder!r}; choose one of {', '.join(DECODERS)}")
+        if lm is not None and not isinstance(lm, LanguageModel):
+            lm = LanguageModel.load(lm)
         plan = plan_threads(runtime_for(Path(path), runtime), device, threads)
         loaded = open_runtime(path, runtime, device, plan.intra_op)
-        return cls(loaded, decoder, beam_width, lexicon, plan)
+        return cls(loaded, decoder, beam_width, lexicon, threads=plan, lm=lm)
 
     @property
     def contract(self) -> ModelContract:
@@ -179,6 +187,8 @@ class Recognizer:
             return self.runtime.run(batch)
 
         logits = run_batched(arrays, self.contract, run, batch_size, self.threads.parallel_batches)
+        if self.lm is not None:
+            return [self.lm.predict(x, self.contract.charset, self.lexicon) for x in logits]
         return [
             decode(x, self.contract.charset, self.decoder, self.beam_width, self.lexicon)
             for x in logits

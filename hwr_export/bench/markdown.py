@@ -79,6 +79,10 @@ def format_markdown(result: dict[str, Any]) -> str:
         out.append("")
         out += [f"- **{s}**" for s in speedup_sentences(result)]
         out.append("")
+    if result.get("decoding"):
+        from hwr_export.bench.lm import decoding_lines
+
+        out += decoding_lines(result["decoding"])[1:] + [""]
     parity = result["parity"]
     if parity["checked"]:
         verdict = "passed" if parity["passed"] else "**FAILED**"

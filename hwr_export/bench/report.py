@@ -34,6 +34,10 @@ def format_text(result: dict[str, Any]) -> str:
         f"threads torch={m['threads']['torch']} ort={m['threads']['onnxruntime']}"
     )
     lines += speedup_sentences(result)
+    if result.get("decoding"):
+        from hwr_export.bench.lm import decoding_lines
+
+        lines += decoding_lines(result["decoding"])
     parity = result["parity"]
     if parity["checked"]:
         lines.append("parity: passed" if parity["passed"] else "parity: FAILED")

@@ -52,6 +52,7 @@ class BenchConfig:
     thresholds: Thresholds = field(default_factory=Thresholds)
     progress: bool = True
     command: str | None = None  # the invocation, as recorded in the result
+    lm: str | None = None  # also compare greedy with this language model's decoding ("en", file)
 
 
 def require_device(device: str, formats: list[str]) -> None:
@@ -121,6 +122,10 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
     from runtimes.formats import is_checkpoint
 
     require_device(config.device, config.formats)
+    if config.lm:  # a bad language model fails now, not after every format was measured
+        from runtimes.lm import LanguageModel
+
+        LanguageModel.load(config.lm)
     checkpoint = resolve_model(config.model)
     if not is_checkpoint(checkpoint):
         raise HwrError(
@@ -164,6 +169,7 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
         )
 
     failures = check_parity(rows, config.thresholds) if config.check else []
+    decoding = _decoding(config, checkpoint, folder, images, references) if config.lm else None
     return {
         "schema": SCHEMA,
         "hwr_version": __version__,
@@ -197,6 +203,7 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
         "machine": machine_info(config.device, config.threads),
         "formats": [row.to_json() for row in rows],
         "reference": reference,
+        "decoding": decoding,
         "parity": {
             "checked": config.check,
             "thresholds": config.thresholds.to_dict(),
@@ -206,6 +213,22 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
         "memory_note": MEMORY_NOTE,
         "published_reference": PUBLISHED_REFERENCE,
     }
+
+
+def _decoding(
+    config: BenchConfig, checkpoint: Path, folder: Path, images: list[Any], references: list[str]
+) -> dict[str, Any]:
+    """Greedy vs LM decoding on the fp32 ONNX export (``bench.lm``); per-line texts dropped."""
+    from hwr_export.bench.lm import measure_decoding
+
+    paths, errors = ensure_exports(checkpoint, folder, ["onnx"], config.calibration)
+    if "onnx" in errors:
+        raise HwrError(f"{checkpoint}: {errors['onnx']}")
+    assert config.lm is not None
+    decoding = measure_decoding(paths["onnx"], images, references, config.lm, config.threads)
+    for row in decoding["rows"]:
+        del row["texts"]
+    return decoding
 
 
 def _mean_input_width(images: list[Any], contract: Any) -> float:

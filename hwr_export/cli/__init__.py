@@ -12,6 +12,7 @@ from hwr_export.cli.data import synth_command
 from hwr_export.cli.export import export_command
 from hwr_export.cli.fonts import fonts_app
 from hwr_export.cli.hub import push_command
+from hwr_export.cli.lm import lm_app
 from hwr_export.cli.serve import serve_command
 from hwr_export.cli.train import models_command, train_command
 from hwr_export.cli.transcribe import transcribe_command
@@ -39,6 +40,7 @@ app.command("web", help="Serve a web export (`hwr export --format web`) locally.
 app.command("synth", help="Write synthetic handwriting-like sample lines.")(synth_command)
 app.command("push", help="Upload a model to the Hugging Face Hub.")(push_command)
 app.add_typer(fonts_app, name="fonts")
+app.add_typer(lm_app, name="lm")
 
 
 def main() -> None:

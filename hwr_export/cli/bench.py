@@ -190,6 +190,14 @@ def bench_command(
     max_cer_delta_reduced: ReducedDeltaOpt = 0.5,
     min_agreement: AgreeOpt = None,
     progress: ProgressOpt = True,
+    lm: Annotated[
+        str | None,
+        typer.Option(
+            "--lm",
+            help="Also compare greedy with language-model decoding ('en' or an ARPA / KenLM "
+            "file) on the fp32 ONNX logits: CER, WER, ms per line.",
+        ),
+    ] = None,
     pages: Annotated[
         bool,
         typer.Option(
@@ -227,6 +235,7 @@ def bench_command(
         vs_seed=vs_seed,
         seed_lines=seed_lines,
         check=check,
+        lm=lm,
         **shared,
     )
     if results_dir:

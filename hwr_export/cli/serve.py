@@ -95,10 +95,17 @@ def serve_command(
         Path | None,
         typer.Option(exists=True, dir_okay=False, help="Word list; decoded words snap to it."),
     ] = None,
+    lm: Annotated[
+        str | None,
+        typer.Option(
+            "--lm", help="Word language model: 'en' (bundled) or an ARPA / KenLM binary file."
+        ),
+    ] = None,
     cache_dir: Annotated[
         Path | None, typer.Option(help="Export cache (default ~/.cache/hwr/exports).")
     ] = None,
 ) -> None:
+    from hwr_export.cli.lm import open_lm
     from runtimes.serve import require_serve_extra
 
     require_serve_extra()
@@ -110,6 +117,7 @@ def serve_command(
     path, source = served_model_path(model, chosen, cache_dir)
     resolved_runtime = runtime_for(path, chosen)  # a mismatch fails here, before binding
     words = read_lexicon(lexicon) if lexicon else None
+    language_model = open_lm(lm, None, None, None)  # a bad file fails here, before binding
     config = ServeConfig(
         host=host,
         port=port,
@@ -122,9 +130,8 @@ def serve_command(
         api_key=api_key or None,
         cors_origins=tuple(cors_origin or ()),
     )
-    served = ServedModel.describe(
-        path, resolved_runtime, device.value, decoder.value, source=source
-    )
+    decoding = f"lm:{lm}" if lm else decoder.value
+    served = ServedModel.describe(path, resolved_runtime, device.value, decoding, source=source)
 
     def load() -> Recognizer:
         return Recognizer.load(
@@ -135,6 +142,7 @@ def serve_command(
             decoder=decoder.value,
             beam_width=beam_width,
             lexicon=words,
+            lm=language_model,
         )
 
     if run_server(config, served, load) != 0:

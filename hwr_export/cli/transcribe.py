@@ -132,7 +132,24 @@ def transcribe_command(
     device: Annotated[Device, typer.Option(help="cuda fails loudly if unavailable.")] = Device.cpu,
     batch_size: Annotated[int, typer.Option(min=1, help="Lines per batch.")] = 16,
     decoder: Annotated[Decoder, typer.Option(help="CTC decoding.")] = Decoder.greedy,
-    beam_width: Annotated[int, typer.Option(min=1, help="Beams kept by --decoder beam.")] = 10,
+    beam_width: Annotated[
+        int | None,
+        typer.Option(min=1, help="Beams kept by --decoder beam (default 10) or --lm (16)."),
+    ] = None,
+    lm: Annotated[
+        str | None,
+        typer.Option(
+            "--lm",
+            help="Decode with a word language model: 'en' (bundled English) or an ARPA / KenLM "
+            "binary file (hwr lm build makes one). Needs: pip install 'hwr[lm]'.",
+        ),
+    ] = None,
+    lm_alpha: Annotated[
+        float | None, typer.Option(min=0, help="Weight of the LM (default 0.5).")
+    ] = None,
+    lm_beta: Annotated[
+        float | None, typer.Option(help="Bonus per word with --lm (default 2.0).")
+    ] = None,
     lexicon: Annotated[
         Path | None,
         typer.Option(
@@ -187,6 +204,7 @@ def transcribe_command(
 ) -> None:
     from tqdm import tqdm
 
+    from hwr_export.cli.lm import open_lm
     from hwr_export.model.source import resolve_model
 
     model_arg = inputs[0] if inputs and is_model_argument(inputs[0]) else None
@@ -221,14 +239,16 @@ def transcribe_command(
     images = collect_images(paths)
     if not images:
         raise HwrError("no images to transcribe")
+    language_model = open_lm(lm, beam_width, lm_alpha, lm_beta)
     recognizer = Recognizer.load(
         resolve_model(model_arg),
         runtime=runtime.value if runtime else None,
         device=device.value,
         threads=threads,
         decoder=decoder.value,
-        beam_width=beam_width,
+        beam_width=beam_width or 10,
         lexicon=read_lexicon(lexicon) if lexicon else None,
+        lm=language_model,
     )
     if pages:
         _transcribe_pages(recognizer, images, batch_size, output, output_format, draw)
