@@ -7,8 +7,12 @@ Only characters of the given charset are produced, so the same source serves any
 Words are drawn from the 50,000 most frequent English words (``data/text/words-en.tsv``, from
 wordfreq, CC-BY-SA 4.0) with probability growing as the square root of their frequency, so
 common words dominate as in prose while rare ones are still seen; a few short common words
-written in this file fill in for charsets the list cannot serve. No sentence of any corpus is
-copied, so nothing here can hold IAM's (LOB) text.
+written in this file fill in for charsets the list cannot serve.
+
+Half the lines are instead a run of consecutive words cut from a real sentence
+(``data/sentences.py``: public-domain State of the Union addresses and Moby Dick, not LOB), so
+that the recurrent layers also see English word order, capitals and punctuation where prose puts
+them. Nothing here holds IAM's (LOB) text.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hwr_export.data.sentences import load_sentences
 from runtimes.contract import IAM_CHARSET
 from runtimes.errors import HwrError
 
@@ -58,6 +63,7 @@ NAMES = """London Paris Europe Africa Mr Mrs Dr John Mary Smith Brown Kennedy Su
 
 WORD_LIST = Path(__file__).parent / "text" / "words-en.tsv"
 FREQUENCY_POWER = 0.5  # flatten Zipf: rare words show up often enough to be learned
+SENTENCE_SHARE = 0.5  # lines cut from real sentences; the rest are drawn word by word
 FREQUENT_SHARE = 0.85  # tokens from the frequency list; the rest from WORDS above
 
 
@@ -96,6 +102,9 @@ class EnglishLines:
         probabilities = np.diff(cumulative, prepend=0.0)[fits]
         self.frequent_cdf = np.cumsum(probabilities) / probabilities.sum() if fits.any() else None
         self.names = [w for w in NAMES if self._fits(w)]
+        # Sentences need the Latin letters and word spaces; other charsets get word lines only.
+        latin = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ ")
+        self.sentences = load_sentences() if latin <= self.charset else ()
         self.symbols = [w for w in SYMBOL_WORDS if self._fits(w)]
         self.digits = [c for c in "0123456789" if c in self.charset]
         if len(self.words) < 20:  # a charset with few English words: add strings of its characters
@@ -119,6 +128,10 @@ class EnglishLines:
     def line(self, rng: np.random.Generator) -> str:
         """One line of 1..max_words tokens with capitals, digits and punctuation."""
         count = int(rng.integers(self.min_words, self.max_words + 1))
+        if self.sentences and rng.random() < SENTENCE_SHARE:
+            run = self._sentence_run(rng, count)
+            if run:
+                return run
         tokens: list[str] = []
         capital_next = rng.random() < 0.7  # most lines start a sentence
         for index in range(count):
@@ -142,6 +155,16 @@ class EnglishLines:
         separator = " " if " " in self.charset else ""
         text = separator.join(t for t in tokens if t)
         return "".join(c for c in text if c in self.charset).strip() or self.words[0]
+
+    def _sentence_run(self, rng: np.random.Generator, count: int) -> str | None:
+        """``count`` consecutive words of a random sentence (None if it has too few words)."""
+        sentence = self.sentences[int(rng.integers(len(self.sentences)))]
+        words = [w for w in ("".join(c for c in w if c in self.charset) for w in sentence.split()) if w]
+        if len(words) < self.min_words:
+            return None
+        count = min(count, len(words))
+        start = int(rng.integers(0, len(words) - count + 1))
+        return " ".join(words[start : start + count])
 
     def _token(self, rng: np.random.Generator) -> str:
         roll = rng.random()

@@ -118,6 +118,18 @@ def test_text_is_english_like_with_capitals_digits_and_punctuation() -> None:
     assert max(len(t.split()) for t in texts) == 10
 
 
+def test_about_half_the_lines_are_runs_of_words_from_real_sentences() -> None:
+    from hwr_export.data.sentences import load_sentences
+
+    corpus = "\n".join(load_sentences())
+    source = EnglishLines(min_words=4, max_words=10)
+    texts = [source.line(np.random.default_rng([8, i])) for i in range(200)]
+    from_sentences = sum(text in corpus for text in texts)
+    assert 60 <= from_sentences <= 140, from_sentences
+    digits_only = EnglishLines(charset="0123456789 ", min_words=1, max_words=3)
+    assert not digits_only.sentences  # no Latin letters: word lines only
+
+
 def test_ttf_fonts_are_used_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     # No handwriting TTF is installed here; a plain TTF exercises the same path.
     font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
