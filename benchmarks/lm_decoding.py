@@ -57,7 +57,7 @@ def per_writer(refs: list[str], texts: list[str], writers: list[str]) -> dict[st
 
 def run_grid(model: Path, lines: list, refs: list[str]) -> list[dict]:
     recognizer = Recognizer.load(model, threads=1)
-    logits = [recognizer.run_batch(recognizer.prepare(line.image)[None, None])[0] for line in lines]
+    logits = [recognizer.runtime.run(recognizer.prepare(line.image)[None, None])[0] for line in lines]
     lm = LanguageModel.load("en")
     defaults = lm.weights
     rows = []

@@ -47,11 +47,11 @@ def measure_decoding(
     charset = recognizer.contract.charset
     arrays = [recognizer.prepare(image) for image in images]
     for x in arrays[:3]:  # warm-up
-        recognizer.run_batch(x[None, None])
+        recognizer.runtime.run(x[None, None])
     logits, model_wall = [], []
     for x in arrays:
         start = time.perf_counter()
-        logits.append(recognizer.run_batch(x[None, None])[0])
+        logits.append(recognizer.runtime.run(x[None, None])[0])
         model_wall.append(time.perf_counter() - start)
     decoders = {
         "greedy": lambda x: greedy_decode(x, charset)[0],

@@ -218,6 +218,8 @@ def transcribe_command(
             raise HwrError(
                 "--engine ray reads lines with one thread per worker: drop --pages/--threads"
             )
+        if lm is not None:
+            raise HwrError("--lm is not available with --engine ray yet: run it in-process")
         from hwr_export.cli.bulk import transcribe_bulk
 
         transcribe_bulk(
@@ -230,7 +232,7 @@ def transcribe_command(
             device=device.value,
             batch_size=batch_size,
             decoder=decoder.value,
-            beam_width=beam_width,
+            beam_width=beam_width or 10,
             lexicon=read_lexicon(lexicon) if lexicon else None,
         )
         return

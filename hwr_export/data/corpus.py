@@ -88,7 +88,13 @@ SYMBOL_WORDS = ["-", "&", "+", "*", "/", "=", "#1"]  # rare standalone tokens, k
 class EnglishLines:
     """Random English-like lines restricted to one charset (deterministic given the rng)."""
 
-    def __init__(self, charset: str = IAM_CHARSET, min_words: int = 1, max_words: int = 10):
+    def __init__(
+        self,
+        charset: str = IAM_CHARSET,
+        min_words: int = 1,
+        max_words: int = 10,
+        sentence_share: float = SENTENCE_SHARE,
+    ):
         if not 1 <= min_words <= max_words:
             raise HwrError(
                 f"words per line: need 1 <= min_words <= max_words, got {min_words}-{max_words}"
@@ -104,7 +110,8 @@ class EnglishLines:
         self.names = [w for w in NAMES if self._fits(w)]
         # Sentences need the Latin letters and word spaces; other charsets get word lines only.
         latin = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ ")
-        self.sentences = load_sentences() if latin <= self.charset else ()
+        self.sentences = load_sentences() if latin <= self.charset and sentence_share else ()
+        self.sentence_share = sentence_share
         self.symbols = [w for w in SYMBOL_WORDS if self._fits(w)]
         self.digits = [c for c in "0123456789" if c in self.charset]
         if len(self.words) < 20:  # a charset with few English words: add strings of its characters
@@ -128,7 +135,7 @@ class EnglishLines:
     def line(self, rng: np.random.Generator) -> str:
         """One line of 1..max_words tokens with capitals, digits and punctuation."""
         count = int(rng.integers(self.min_words, self.max_words + 1))
-        if self.sentences and rng.random() < SENTENCE_SHARE:
+        if self.sentences and rng.random() < self.sentence_share:
             run = self._sentence_run(rng, count)
             if run:
                 return run

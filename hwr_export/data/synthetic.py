@@ -24,7 +24,7 @@ import numpy as np
 from HersheyFonts import HersheyFonts
 from PIL import Image, ImageDraw, ImageFilter
 
-from hwr_export.data.corpus import EnglishLines
+from hwr_export.data.corpus import SENTENCE_SHARE, EnglishLines
 from hwr_export.data.fonts.catalog import installed_fonts, warn_no_fonts_once
 from hwr_export.data.handwriting import render_font_line
 from runtimes.contract import IAM_CHARSET
@@ -203,13 +203,14 @@ class SyntheticLines(Sequence):
         charset: str = IAM_CHARSET,
         min_words: int = 1,
         max_words: int = 8,
+        sentence_share: float = SENTENCE_SHARE,
     ):
         if count < 0 or seed < 0:
             raise HwrError(f"synthetic lines: count and seed must be >= 0, got {count}, {seed}")
         if height < 8:
             raise HwrError(f"synthetic line height must be at least 8 px, got {height}")
         self.size, self.seed, self.height = count, seed, height  # not .count: Sequence.count
-        self.source = EnglishLines(charset, min_words, max_words)
+        self.source = EnglishLines(charset, min_words, max_words, sentence_share)
 
     def __len__(self) -> int:
         return self.size

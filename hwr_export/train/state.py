@@ -77,7 +77,7 @@ def load_run(out: Path) -> dict[str, Any]:
         # and a crafted one look alike here, and neither is run.
         raise HwrError(
             f"{path}: cannot read training state: refused, not a plain state written by hwr "
-            f"train ({_first_line(exc)}); resume only runs you made"
+            f"train ({first_line(exc, 200)}); resume only runs you made"
         ) from None
     except Exception as exc:  # torch raises several types for a damaged pickle/zip
         raise HwrError(f"{path}: cannot read training state ({first_line(exc, 200)})") from None

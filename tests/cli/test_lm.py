@@ -92,7 +92,7 @@ def test_recognizer_load_with_lm_decodes_with_it(onnx_model: Path, line: Path) -
     rec = Recognizer.load(onnx_model, lm="en")
     assert isinstance(rec.lm, LanguageModel)
     [prediction] = rec.transcribe(line)
-    logits = rec.run_batch(rec.prepare(line)[None, None])[0]
+    logits = rec.runtime.run(rec.prepare(line)[None, None])[0]
     expected = rec.lm.predict(logits, rec.contract.charset)
     assert prediction.text == expected.text
     assert prediction.confidence == pytest.approx(expected.confidence)

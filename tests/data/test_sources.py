@@ -5,6 +5,7 @@ import json
 import pytest
 from PIL import Image
 
+from hwr_export.data import sources
 from hwr_export.data.sources import open_lines
 from hwr_export.model.checkpoint import contract_for
 from hwr_export.model.presets import get_preset

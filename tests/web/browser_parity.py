@@ -169,7 +169,7 @@ def native_timing(model: Path, paths: list[Path], threads: int) -> dict[str, flo
         batch = make_batch([to_model_input(load_image(path), contract)], contract)
         for _ in range(TIMING_ROUNDS):
             start = time.perf_counter()
-            recognizer.run_batch(batch)
+            recognizer.runtime.run(batch)
             runs.append((time.perf_counter() - start) * 1000)
         end_to_end.append(statistics.median(times))
         inference.append(statistics.median(runs))
@@ -222,7 +222,7 @@ def check_models(
                 same_input += 1
             else:
                 print(f"  {path.name}: the browser's model input differs from Python's")
-            reference = recognizer.run_batch(make_batch([python_input], recognizer.contract))[0]
+            reference = recognizer.runtime.run(make_batch([python_input], recognizer.contract))[0]
             browser = np.frombuffer(base64.b64decode(got["logits"]), np.float32)
             browser = browser.reshape(got["frames"], got["classes"])
             if browser.shape != reference.shape:
