@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from runtimes.errors import HwrError, printable
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+InferenceThreadsOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="Intra-op threads, one batch at a time (default: ONNX on the CPU runs one "
+        "thread a batch and as many batches at once as there are usable cores).",
+    ),
+]
 
 
 def fail(message: str) -> typer.Exit:

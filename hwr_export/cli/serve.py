@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from hwr_export.cli.common import fail, user_errors
+from hwr_export.cli.common import InferenceThreadsOpt, fail, user_errors
 from hwr_export.cli.transcribe import Decoder, RuntimeChoice, read_lexicon
 from runtimes.base import Device
 
@@ -81,14 +81,7 @@ def serve_command(
     max_pixels: Annotated[int, typer.Option(min=1, help="Pixels per image.")] = 16_000_000,
     max_images: Annotated[int, typer.Option(min=1, help="Images per request.")] = 64,
     timeout: Annotated[float, typer.Option(min=0.001, help="Request timeout, seconds.")] = 30.0,
-    threads: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            help="Intra-op threads, one batch at a time (default: ONNX on the CPU runs one "
-            "thread a batch and as many batches at once as there are usable cores).",
-        ),
-    ] = None,
+    threads: InferenceThreadsOpt = None,
     decoder: Annotated[Decoder, typer.Option(help="CTC decoding.")] = Decoder.greedy,
     beam_width: Annotated[int, typer.Option(min=1, help="Beams kept by --decoder beam.")] = 10,
     lexicon: Annotated[

@@ -25,7 +25,7 @@ from typing import Annotated, TextIO
 
 import typer
 
-from hwr_export.cli.common import fail, user_errors
+from hwr_export.cli.common import InferenceThreadsOpt, fail, user_errors
 from hwr_export.cli.pages_output import OutputFormat, PageWriter
 from runtimes.base import RUNTIME_NAMES, Device
 from runtimes.errors import HwrError, printable
@@ -162,14 +162,7 @@ def transcribe_command(
         Path | None,
         typer.Option("--output", "-o", dir_okay=False, help="Write JSON lines here, not stdout."),
     ] = None,
-    threads: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            help="Intra-op threads, one batch at a time (default: ONNX on the CPU runs one "
-            "thread a batch and as many batches at once as there are usable cores).",
-        ),
-    ] = None,
+    threads: InferenceThreadsOpt = None,
     pages: Annotated[
         bool,
         typer.Option("--pages", help="Each image is a page: find its lines, read them in order."),
