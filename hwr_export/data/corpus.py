@@ -166,7 +166,9 @@ class EnglishLines:
     def _sentence_run(self, rng: np.random.Generator, count: int) -> str | None:
         """``count`` consecutive words of a random sentence (None if it has too few words)."""
         sentence = self.sentences[int(rng.integers(len(self.sentences)))]
-        words = [w for w in ("".join(c for c in w if c in self.charset) for w in sentence.split()) if w]
+        words = [
+            w for w in ("".join(c for c in w if c in self.charset) for w in sentence.split()) if w
+        ]
         if len(words) < self.min_words:
             return None
         count = min(count, len(words))
