@@ -14,6 +14,7 @@ written here because pyctcdecode, the usual library for it, pins numpy < 2.
 from __future__ import annotations
 
 import heapq
+import importlib
 import math
 import re
 from dataclasses import dataclass
@@ -47,12 +48,11 @@ def _is_word_char(ch: str) -> bool:
 
 def require_kenlm() -> ModuleType:
     try:
-        import kenlm
+        return importlib.import_module("kenlm")  # typed as a module: kenlm has no stubs
     except ImportError:
         raise RuntimeUnavailableError(
             f"language-model decoding needs KenLM, which is not installed: {INSTALL_HINT}"
         ) from None
-    return kenlm
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ def _resample(pixels: np.ndarray, out_size: int, axis: int) -> np.ndarray:
     for k in range(index.shape[1]):  # one tap at a time: memory stays at one output image
         weight = weights[:, k] if axis == 1 else weights[:, k, None]
         acc += np.take(source, index[:, k], axis=axis) * weight
-    return np.clip(acc >> PRECISION_BITS, 0, 255).astype(np.uint8)
+    return (acc >> PRECISION_BITS).clip(0, 255).astype(np.uint8)  # np.clip is typed as Any
 
 
 def resize_gray(pixels: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -54,6 +54,11 @@ def open_lm(
 
     from runtimes.lm import LanguageModel, LmWeights
 
-    changes = {"beam_width": beam_width, "alpha": alpha, "beta": beta}
-    weights = replace(LmWeights(), **{k: v for k, v in changes.items() if v is not None})
+    default = LmWeights()
+    weights = replace(
+        default,
+        beam_width=default.beam_width if beam_width is None else beam_width,
+        alpha=default.alpha if alpha is None else alpha,
+        beta=default.beta if beta is None else beta,
+    )
     return LanguageModel.load(spec, weights)

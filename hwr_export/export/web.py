@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import runtimes
@@ -125,7 +126,7 @@ def write_web(
         exported = export_all(request, log=log)
         files |= {names[m]: exported["onnx" if m == "fp32" else "onnx-int8"] for m in models}
         for name, source in files.items():
-            outputs.write_verified(out_dir / name, lambda tmp, s=source: shutil.copyfile(s, tmp))
+            outputs.write_verified(out_dir / name, partial(shutil.copyfile, source))
         outputs.write_verified(
             out_dir / "manifest.json",
             lambda tmp: tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8"),

@@ -19,13 +19,16 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import torch
 import torch.distributed as dist
 from torch import nn
 
 from runtimes.errors import HwrError
+
+if TYPE_CHECKING:
+    from hwr_export.model.crnn import CRNN
 
 T = TypeVar("T")
 
@@ -168,6 +171,9 @@ class SyncedBatchNorm2d(nn.BatchNorm2d):
         var = all_reduce(centred.pow(2).sum(dims)) / count
         with torch.no_grad():
             momentum = self.momentum if self.momentum is not None else 0.1
+            # BatchNorm2d's defaults (track_running_stats) keep these buffers
+            assert self.num_batches_tracked is not None
+            assert self.running_mean is not None and self.running_var is not None
             self.num_batches_tracked.add_(1)
             unbiased = var * (count / (count - 1).clamp(min=1))
             self.running_mean.mul_(1 - momentum).add_(momentum * mean.detach())
@@ -184,13 +190,13 @@ class _SumAcrossRanks(torch.autograd.Function):
     the total loss of all ranks, as for one large batch."""
 
     @staticmethod
-    def forward(ctx, tensor: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx, tensor: torch.Tensor) -> torch.Tensor:
         out = tensor.clone()
         dist.all_reduce(out, op=dist.ReduceOp.SUM)
         return out
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
         grad = grad.clone()
         dist.all_reduce(grad, op=dist.ReduceOp.SUM)
         return grad
@@ -211,9 +217,9 @@ class TrainingForward(nn.Module):
     """The model's training forward (main and shortcut logits) as ``forward``, which is the one
     method DistributedDataParallel wraps."""
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: CRNN) -> None:
         super().__init__()
         self.model = model
 
-    def forward(self, images: torch.Tensor):
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         return self.model.forward_train(images)

@@ -17,10 +17,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from runtimes.decode import Prediction
 from runtimes.errors import HwrError, RuntimeUnavailableError
 from runtimes.recognizer import PathResult, Recognizer
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from ray import ObjectRef
 
 LOCAL_OBJECT_STORE_BYTES = 256 * 1024**2  # paths and results are small; Ray's default is 30% of RAM
 
@@ -29,7 +34,7 @@ LOCAL_OBJECT_STORE_BYTES = 256 * 1024**2  # paths and results are small; Ray's d
 class RecognizerSpec:
     """How every actor builds its Recognizer (one intra-op thread on CPU, one GPU with cuda)."""
 
-    model: object  # the file's bytes, or a Ray object reference to them
+    model: bytes | ObjectRef[bytes]  # the file's bytes, or a Ray object reference to them
     suffix: str  # picks the runtime, as the file name would
     runtime: str | None = None
     device: str = "cpu"
@@ -39,7 +44,7 @@ class RecognizerSpec:
     batch_size: int = 16
 
     @classmethod
-    def from_file(cls, path: Path, **options) -> RecognizerSpec:
+    def from_file(cls, path: Path, **options: Any) -> RecognizerSpec:
         return cls(Path(path).read_bytes(), Path(path).suffix, **options)
 
 
@@ -60,11 +65,7 @@ class TranscribeActor:
     def __init__(self, spec: RecognizerSpec) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="hwr-model-")
         model = Path(self._folder.name) / f"model{spec.suffix}"
-        if not isinstance(spec.model, bytes):
-            import ray
-
-            spec = dataclasses.replace(spec, model=ray.get(spec.model))
-        model.write_bytes(spec.model)
+        model.write_bytes(_model_bytes(spec.model))
         self.recognizer = Recognizer.load(
             model,
             runtime=spec.runtime,
@@ -76,7 +77,7 @@ class TranscribeActor:
         )
         self.batch_size = spec.batch_size
 
-    def __call__(self, batch):
+    def __call__(self, batch: pa.Table) -> pa.Table:
         import pyarrow as pa
 
         paths = batch.column("path").to_pylist()
@@ -140,7 +141,15 @@ def transcribe_on_ray(
             raise HwrError(f"the Ray job failed: {_first_line(exc)}") from None
 
 
-def _results(batch) -> Iterator[PathResult]:
+def _model_bytes(model: bytes | ObjectRef[bytes]) -> bytes:
+    if isinstance(model, bytes):
+        return model
+    import ray
+
+    return ray.get(model)
+
+
+def _results(batch: pa.Table) -> Iterator[PathResult]:
     columns = {name: batch.column(name).to_pylist() for name in batch.column_names}
     for path, name, text, confidence, error, warnings in zip(
         columns["path"],

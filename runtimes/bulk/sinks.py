@@ -12,12 +12,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from runtimes.errors import HwrError, printable
 from runtimes.recognizer import PathResult
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 OUTPUT_SUFFIXES = (".jsonl", ".parquet")
 
@@ -55,7 +58,7 @@ class JsonlSink:
     def __init__(self, path: Path, line_of: Callable[[PathResult], str]) -> None:
         self.path = path
         self.line_of = line_of
-        self._stream = None
+        self._stream: TextIO | None = None
 
     def done(self) -> set[str]:
         if not self.path.exists():
@@ -102,7 +105,7 @@ class ParquetSink:
     def _part_files(self) -> list[Path]:
         return sorted(self.parts.glob("part-*.parquet")) if self.parts.is_dir() else []
 
-    def _tables(self):
+    def _tables(self) -> Iterator[pa.Table]:
         import pyarrow.parquet as pq
 
         sources = ([self.path] if self.path.exists() else []) + self._part_files()
@@ -151,7 +154,7 @@ class ParquetSink:
         pass
 
 
-def results_table(results: Sequence[PathResult]):
+def results_table(results: Sequence[PathResult]) -> pa.Table:
     """The Parquet columns: file, text, confidence, error, warnings (as in the JSON lines)."""
     import pyarrow as pa
 
