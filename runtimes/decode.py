@@ -69,7 +69,7 @@ def greedy_decode(logits: np.ndarray, charset: str) -> tuple[str, float, list[fl
     return text, _line_confidence(char_conf, probs), char_conf
 
 
-def _logaddexp(a: float, b: float) -> float:
+def logaddexp(a: float, b: float) -> float:
     if a == NEG_INF:
         return b
     if b == NEG_INF:
@@ -81,8 +81,8 @@ def _add(
     grown: dict[tuple[int, ...], list[float]], prefix: tuple[int, ...], blank: float, label: float
 ) -> None:
     entry = grown.setdefault(prefix, [NEG_INF, NEG_INF])
-    entry[0] = _logaddexp(entry[0], blank)
-    entry[1] = _logaddexp(entry[1], label)
+    entry[0] = logaddexp(entry[0], blank)
+    entry[1] = logaddexp(entry[1], label)
 
 
 def _prefix_beam_search(log_probs: np.ndarray, beam_width: int) -> tuple[int, ...]:
@@ -93,7 +93,7 @@ def _prefix_beam_search(log_probs: np.ndarray, beam_width: int) -> tuple[int, ..
         candidates = [c for c in top[t] if c != BLANK and frame[c] > MIN_CANDIDATE_LOGP]
         grown: dict[tuple[int, ...], list[float]] = {}
         for prefix, (p_blank, p_label) in beams.items():
-            total = _logaddexp(p_blank, p_label)
+            total = logaddexp(p_blank, p_label)
             _add(grown, prefix, total + frame[BLANK], NEG_INF)
             last = prefix[-1] if prefix else None
             if last is not None:  # the last label repeated without a blank stays one label
@@ -102,9 +102,9 @@ def _prefix_beam_search(log_probs: np.ndarray, beam_width: int) -> tuple[int, ..
                 # A repeat only makes a new label after a blank.
                 source = p_blank if c == last else total
                 _add(grown, prefix + (c,), NEG_INF, source + frame[c])
-        ranked = heapq.nlargest(beam_width, grown.items(), key=lambda kv: _logaddexp(*kv[1]))
+        ranked = heapq.nlargest(beam_width, grown.items(), key=lambda kv: logaddexp(*kv[1]))
         beams = {prefix: (b, n) for prefix, (b, n) in ranked}
-    return max(beams.items(), key=lambda kv: _logaddexp(*kv[1]))[0]
+    return max(beams.items(), key=lambda kv: logaddexp(*kv[1]))[0]
 
 
 def align_confidences(probs: np.ndarray, labels: Sequence[int]) -> list[float] | None:
