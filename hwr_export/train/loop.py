@@ -171,7 +171,7 @@ def _train(
         + ranks.describe(cfg.batch_size),
     )
 
-    model = _initial_model(cfg, config).to(dev)
+    model = _initial_model(cfg, config, resuming=state is not None).to(dev)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     step_lines = cfg.batch_size * ranks.world_size  # one step reads this many lines in all
     steps_per_epoch = math.ceil(len(train_data) / step_lines)
@@ -491,10 +491,12 @@ def evaluate(
     }
 
 
-def _initial_model(cfg: TrainConfig, config) -> CRNN:
+def _initial_model(cfg: TrainConfig, config, resuming: bool = False) -> CRNN:
+    """A fresh model, or ``--init``'s weights; a resumed run takes its weights from its state,
+    so the --init file need not exist any more."""
     torch.manual_seed(cfg.seed)
     model = CRNN(config)
-    if cfg.init:
+    if cfg.init and not resuming:
         source, _ = load_checkpoint(Path(cfg.init))
         if source.config != config:
             raise HwrError(

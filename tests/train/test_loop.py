@@ -67,6 +67,19 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
     assert load_run(killed)["progress"].step == load_run(straight)["progress"].step == 6
 
 
+def test_a_run_started_from_init_resumes_without_the_init_file(tmp_path):
+    """The init weights are only the start: resuming reads the state, not --init again."""
+    first = tmp_path / "first"
+    train(_config(epochs=1), first, threads=1)
+    init = tmp_path / "init.safetensors"
+    (first / "best.safetensors").rename(init)
+    run = tmp_path / "run"
+    train(_config(epochs=1, init=str(init)), run, threads=1)
+    init.unlink()
+    progress = train(_config(epochs=2, init=str(init)), run, resume=True, threads=1)
+    assert progress.epoch == 2
+
+
 def test_existing_run_is_not_overwritten_without_resume(tmp_path):
     train(_config(epochs=1), tmp_path, threads=1)
     with pytest.raises(HwrError, match="pass --resume"):
