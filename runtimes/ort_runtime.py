@@ -32,10 +32,21 @@ FP16_DISABLED_OPTIMIZERS = ["NchwcTransformer"]
 DYNAMIC_QUANTIZATION_OPS = {"DynamicQuantizeLSTM", "DynamicQuantizeLinear", "DynamicQuantizeMatMul"}
 
 
+ORT_FORMAT_ID = b"ORTM"  # flatbuffer file identifier of ORT-format models, at bytes 4-8
+
+
 def _onnx_graph(path: Path) -> Any:
-    """The graph of an .onnx file, or None for ORT-format files (not readable here) and for
-    unreadable ones (they get ORT's own error message when the session is made)."""
-    if path.suffix.lower() != ".onnx":
+    """The graph of an ONNX file, or None for ORT-format files (not readable here) and for
+    unreadable ones (they get ORT's own error message when the session is made).
+
+    Told apart by content, not by name: an export checks its files under a temporary name
+    (``.x.onnx.123.tmp``), and an fp16 file that is not recognised crashes ORT's CPU optimizer.
+    """
+    try:
+        with open(path, "rb") as stream:
+            if stream.read(8)[4:8] == ORT_FORMAT_ID:
+                return None
+    except OSError:
         return None
     import onnx
 

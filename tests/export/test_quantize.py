@@ -111,6 +111,20 @@ def test_fp16_keeps_float32_io_and_runs_close_to_fp32(fp32):
     np.testing.assert_allclose(onnx_runner(half)(batch), onnx_runner(fp32)(batch), atol=1e-2)
 
 
+def test_fp16_files_are_known_by_content_under_any_name(fp32, tmp_path):
+    """Exports check a file under a temporary name; the fp16 workaround (ORT's CPU NCHWc
+    optimizer crashes on fp16 convolutions of the small preset) must still apply there."""
+    import shutil
+
+    from runtimes.ort_runtime import has_fp16_weights
+
+    half = export_fp16(fp32, tmp_path / "tiny.fp16.onnx")
+    staged = tmp_path / ".tiny.fp16.onnx.x1y2.tmp"
+    shutil.copyfile(half, staged)
+    assert has_fp16_weights(staged) and has_fp16_weights(half)
+    assert not has_fp16_weights(fp32)
+
+
 def test_fp16_structure_check_rejects_an_fp32_file(fp32):
     with pytest.raises(HwrError, match="no float16 weights"):
         check_fp16_structure(fp32)
