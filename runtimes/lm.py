@@ -24,8 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from runtimes.decode import BLANK, Lexicon, Prediction, align_confidences, snap_to_lexicon, softmax
-from runtimes.decode import logaddexp as shared_logaddexp
+from runtimes.decode import (
+    BLANK,
+    Lexicon,
+    Prediction,
+    align_confidences,
+    logaddexp,
+    snap_to_lexicon,
+    softmax,
+)
 from runtimes.errors import HwrError, RuntimeUnavailableError
 
 NEG_INF = float("-inf")
@@ -195,7 +202,6 @@ class LanguageModel:
         beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, NEG_INF)}
         likely = log_probs[:, 1:] > self.weights.min_char_logp
         ranked = np.argsort(-log_probs[:, 1:], axis=1, kind="stable")[:, :width]
-        logaddexp = shared_logaddexp
         for t, frame in enumerate(log_probs.tolist()):
             blank = frame[BLANK]
             candidates = [c + 1 for c in ranked[t].tolist() if likely[t, c]]
@@ -231,7 +237,7 @@ class LanguageModel:
             best = heapq.nlargest(width, scored, key=lambda item: item[0])
             beams = {p: (b, n) for score, p, b, n in best if score >= best[0][0] - prune}
 
-        return max(beams, key=lambda prefix: shared_logaddexp(*beams[prefix]) + lm[prefix][3])
+        return max(beams, key=lambda prefix: logaddexp(*beams[prefix]) + lm[prefix][3])
 
     def _extend(self, state: _LmState, ch: str, is_word_char: bool) -> _LmState:
         completed, context, pending, _ = state
