@@ -7,32 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image, ImageDraw
 from typer.testing import CliRunner
 
 from hwr_export.cli import app
-from hwr_export.export.onnx import export_onnx
-from hwr_export.model.checkpoint import contract_for
-from hwr_export.model.crnn import CRNN
-from hwr_export.model.presets import get_preset
 from runtimes.lm import LanguageModel
 from runtimes.recognizer import Recognizer
 
 pytest.importorskip("kenlm", reason="the lm extra (make setup installs it)")
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def onnx_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
-    model = CRNN(get_preset("tiny")).eval()
-    with torch.no_grad():  # varied output instead of one letter per line (see test_runtimes)
-        model.proj.weight.mul_(5.0)
-        model.head.weight.mul_(5.0)
-    path = tmp_path_factory.mktemp("lm_cli") / "tiny.onnx"
-    export_onnx(model, contract_for(model.config), path)
-    return path
 
 
 @pytest.fixture

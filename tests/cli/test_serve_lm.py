@@ -26,25 +26,6 @@ from hwr_export.data.synthetic import SyntheticLines  # noqa: E402
 HOST = "127.0.0.1"
 
 
-@pytest.fixture(scope="module")
-def onnx_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import torch
-
-    from hwr_export.export.onnx import export_onnx
-    from hwr_export.model.checkpoint import contract_for
-    from hwr_export.model.crnn import CRNN
-    from hwr_export.model.presets import get_preset
-
-    torch.manual_seed(0)
-    model = CRNN(get_preset("tiny")).eval()
-    with torch.no_grad():  # varied output instead of one letter per line (see test_runtimes)
-        model.proj.weight.mul_(5.0)
-        model.head.weight.mul_(5.0)
-    path = tmp_path_factory.mktemp("serve_lm") / "tiny.onnx"
-    export_onnx(model, contract_for(model.config), path)
-    return path
-
-
 def test_served_lm_transcripts_equal_transcribe_lm(
     onnx_model: Path, tmp_path: Path, loopback: Any
 ) -> None:
