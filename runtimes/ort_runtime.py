@@ -19,6 +19,7 @@ import numpy as np
 from runtimes.base import check_device
 from runtimes.contract import ModelContract
 from runtimes.errors import HwrError, RuntimeUnavailableError, first_line
+from runtimes.onnx_scan import GraphSummary, read_graph_summary
 
 CUDA_PROVIDER = "CUDAExecutionProvider"
 CPU_PROVIDER = "CPUExecutionProvider"
@@ -35,9 +36,9 @@ DYNAMIC_QUANTIZATION_OPS = {"DynamicQuantizeLSTM", "DynamicQuantizeLinear", "Dyn
 ORT_FORMAT_ID = b"ORTM"  # flatbuffer file identifier of ORT-format models, at bytes 4-8
 
 
-def _onnx_graph(path: Path) -> Any:
-    """The graph of an ONNX file, or None for ORT-format files (not readable here) and for
-    unreadable ones (they get ORT's own error message when the session is made).
+def _graph_summary(path: Path) -> GraphSummary | None:
+    """What the graph of an ONNX file holds, or None for ORT-format files (not readable here)
+    and for unreadable ones (they get ORT's own error message when the session is made).
 
     Told apart by content, not by name: an export checks its files under a temporary name
     (``.x.onnx.123.tmp``), and an fp16 file that is not recognised crashes ORT's CPU optimizer.
@@ -48,29 +49,20 @@ def _onnx_graph(path: Path) -> Any:
                 return None
     except OSError:
         return None
-    import onnx
-
-    try:
-        return onnx.load(str(path), load_external_data=False).graph
-    except Exception:  # onnx raises DecodeError and others, not one base class
-        return None
+    return read_graph_summary(path)
 
 
 def has_fp16_weights(path: Path) -> bool:
     """Whether an .onnx file holds float16 initializers."""
-    import onnx
-
-    graph = _onnx_graph(path)
-    return graph is not None and any(
-        init.data_type == onnx.TensorProto.FLOAT16 for init in graph.initializer
-    )
+    summary = _graph_summary(path)
+    return summary is not None and summary.has_fp16_weights
 
 
 def has_dynamic_quantization(path: Path) -> bool:
     """Whether an .onnx file holds ops that quantize activations by the batch's own range
     (int8 files exported before the contract said so); ORT-format files rely on the contract."""
-    graph = _onnx_graph(path)
-    return graph is not None and any(op.op_type in DYNAMIC_QUANTIZATION_OPS for op in graph.node)
+    summary = _graph_summary(path)
+    return summary is not None and bool(summary.op_types & DYNAMIC_QUANTIZATION_OPS)
 
 
 def _providers(device: str, source: str) -> list[Any]:

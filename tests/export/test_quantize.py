@@ -186,3 +186,20 @@ def test_an_int8_file_without_the_contract_flag_still_runs_line_by_line(tmp_path
     old = tmp_path / "old.int8.onnx"
     onnx.save(proto, str(old))
     assert not Recognizer.load(old).contract.batch_independent
+
+
+def test_graph_summary_reads_what_the_onnx_package_reads(fp32, int8, tmp_path):
+    """runtimes.onnx_scan walks the protobuf bytes by hand (importing onnx costs ~0.5 s a
+    command): it must find exactly the weight types and op types the onnx package finds."""
+    from runtimes.onnx_scan import read_graph_summary
+
+    half = export_fp16(fp32, tmp_path / "tiny.fp16.onnx")
+    for path in (fp32, int8, half):
+        graph = onnx.load(str(path)).graph
+        summary = read_graph_summary(path)
+        assert summary is not None
+        assert summary.initializer_types == {i.data_type for i in graph.initializer}
+        assert summary.op_types == {node.op_type for node in graph.node}
+    assert read_graph_summary(half).has_fp16_weights
+    assert not read_graph_summary(fp32).has_fp16_weights
+    assert "DynamicQuantizeLSTM" in read_graph_summary(int8).op_types
