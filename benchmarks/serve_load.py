@@ -1,6 +1,6 @@
 """Load on `hwr serve` over 127.0.0.1: lines/s and latency, with and without micro-batching.
 
-    nice -n 10 python benchmarks/serve_load.py --data ../shared/data/iam-lines-64 --threads 1
+    python benchmarks/serve_load.py --data ../shared/data/iam-lines-64
 
 Two servers run side by side on loopback, the same model and settings except the batching:
 `--max-batch-size 1` (every line its own model call) and micro-batching (`--max-batch-size 16
@@ -42,6 +42,7 @@ from hwr_export.bench.machine import machine_info, machine_slug  # noqa: E402
 from hwr_export.data.sources import open_lines  # noqa: E402
 from hwr_export.model.source import resolve_model  # noqa: E402
 from runtimes.recognizer import Recognizer  # noqa: E402
+from runtimes.threads import plan_threads  # noqa: E402
 
 MODES = {  # name -> `hwr serve` batching options
     "batch-1": ["--max-batch-size", "1", "--max-wait-ms", "0"],
@@ -56,10 +57,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(model: Path, mode: str, threads: int, log: Path) -> tuple[subprocess.Popen, str]:
+def start_server(
+    model: Path, mode: str, threads: int | None, log: Path
+) -> tuple[subprocess.Popen, str]:
     port = free_port()
     command = [sys.executable, "-m", "hwr_export.cli", "serve", str(model), "--port", str(port)]
-    command += ["--threads", str(threads), "--timeout", "120", *MODES[mode]]
+    command += ["--timeout", "120", *MODES[mode]]
+    if threads is not None:
+        command += ["--threads", str(threads)]
     process = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300
@@ -135,7 +140,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def in_process(model: Path, paths: list[Path], threads: int, batch_size: int, reps: int) -> float:
+def in_process(
+    model: Path, paths: list[Path], threads: int | None, batch_size: int, reps: int
+) -> float:
     recognizer = Recognizer.load(model, threads=threads)
     list(recognizer.transcribe_paths(paths[:WARMUP_REQUESTS], batch_size))
     rates = []
@@ -154,7 +161,13 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=96, help="requests per cell, one line each")
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="ONNX Runtime intra-op threads, one batch at a time (default: hwr's thread plan, "
+        "one thread a batch and one batch per core, as `hwr serve` runs without --threads)",
+    )
     parser.add_argument("--note", default="", help="stored with the results (e.g. machine load)")
     parser.add_argument("--name", default="serve-load")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
@@ -218,6 +231,7 @@ def main() -> None:
         "data": f"{args.data} [{args.split}], {len(bodies)} lines",
         "mean_width_px": round(statistics.mean(s.image.width for s in samples)),
         "threads": args.threads,
+        "thread_plan": plan_threads("onnx", "cpu", args.threads).to_json(),
         "reps": args.reps,
         "modes": {m: " ".join(o) for m, o in MODES.items()},
         "rows": rows,
@@ -256,7 +270,7 @@ def markdown(result: dict[str, Any], top: int) -> str:
         "",
         f"{result['data']} (mean width {result['mean_width_px']} px), one line per request, "
         f"{result['reps']} interleaved reps (median lines/s; latency percentiles over all "
-        f"requests); model `{result['model']}`, ONNX Runtime with {result['threads']} thread(s); "
+        f"requests); model `{result['model']}`, ONNX Runtime: {result['thread_plan']['rule']}; "
         f"client and servers on the same machine: {machine['cpu']}, {machine['usable_cpus']} "
         f"usable cores, {machine['date']}; load average {result['load_average_before']} before, "
         f"{result['load_average_after']} after.",
