@@ -15,7 +15,7 @@ import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from PIL import Image
@@ -106,10 +106,12 @@ def has_split_folders(spec: str) -> bool:
 
 def hold_out(samples: Sequence[LineSample], split: str) -> list[LineSample]:
     """A seeded split of one list of lines: ``HELD_OUT_FRACTION`` of them (chosen by a hash of
-    the name, so the choice never changes) for validation, the rest for training."""
+    the file name, so the choice never changes, also when the folder moves) for validation, the
+    rest for training."""
 
     def held(sample: LineSample) -> bool:
-        digest = hashlib.sha256(sample.name.encode("utf-8", "surrogateescape")).digest()
+        key = PurePath(sample.name).name  # not the folder: a moved dataset keeps its split
+        digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).digest()
         return int.from_bytes(digest[:4], "big") < HELD_OUT_FRACTION * 2**32
 
     return [s for s in samples if held(s) == (split != "train")]

@@ -1,6 +1,7 @@
 """Training: the loss goes down, checkpoints and logs are written, a killed run resumes exactly."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -302,6 +303,12 @@ def test_a_folder_without_splits_holds_out_validation_lines(tmp_path, capsys):
     train_part, val_part = hold_out(samples, "train"), hold_out(samples, "validation")
     assert val_part and train_part and len(train_part) + len(val_part) == 40
     assert not {s.name for s in train_part} & {s.name for s in val_part}
+    # the split follows the file names, not where the folder lies
+    moved = tmp_path / "elsewhere"
+    folder.rename(moved)
+    moved_val = hold_out(open_lines(str(moved), "train"), "validation")
+    assert [Path(s.name).name for s in moved_val] == [Path(s.name).name for s in val_part]
+    moved.rename(folder)
     progress = train(_config(data=str(folder), epochs=1, val_limit=None), tmp_path / "r", threads=1)
     err = capsys.readouterr().err
     assert "no split folders" in err
