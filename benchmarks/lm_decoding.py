@@ -6,7 +6,8 @@ The bundled checkpoint is exported to fp32 ONNX in a temporary folder (as a user
 `hwr export`); each line runs once (batch 1) and both decoders read the same logits. Reports
 CER / WER, per-writer CER (min / median / max; the folder's metadata.jsonl has a `writer` field),
 and decoding ms per line (median wall clock and process CPU time). --grid also scores a small
-grid of LM weights (alpha x beta, then the OOV penalty), the one used to choose the defaults.
+grid of LM weights (alpha x beta, then the OOV penalty, then the beam width), the one used to
+choose the defaults, with the LM decoder's CPU ms per line for each.
 Writes benchmarks/results/<machine>/lm-decoding.json and .md.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -34,9 +36,10 @@ from hwr_export.model.source import resolve_model  # noqa: E402
 from runtimes.lm import LanguageModel  # noqa: E402
 from runtimes.recognizer import Recognizer  # noqa: E402
 
-GRID = [  # (alpha, beta, oov_penalty)
-    *itertools.product([0.3, 0.5, 0.8], [0.5, 1.0, 2.0], [2.0]),
-    *itertools.product([0.5], [2.0, 3.0], [0.0, 4.0]),
+GRID = [  # (alpha, beta, oov_penalty, beam_width)
+    *itertools.product([0.3, 0.5, 0.8], [0.5, 1.0, 2.0], [2.0], [32]),
+    *itertools.product([0.5], [2.0, 3.0], [0.0, 4.0], [32]),
+    *itertools.product([0.5], [2.0], [2.0], [16, 48]),
 ]
 
 
@@ -57,15 +60,22 @@ def per_writer(refs: list[str], texts: list[str], writers: list[str]) -> dict[st
 
 def run_grid(model: Path, lines: list, refs: list[str]) -> list[dict]:
     recognizer = Recognizer.load(model, threads=1)
-    logits = [recognizer.runtime.run(recognizer.prepare(line.image)[None, None])[0] for line in lines]
+    logits = [
+        recognizer.runtime.run(recognizer.prepare(line.image)[None, None])[0] for line in lines
+    ]
     lm = LanguageModel.load("en")
     defaults = lm.weights
     rows = []
-    for alpha, beta, oov in GRID:
-        lm.weights = replace(defaults, alpha=alpha, beta=beta, oov_penalty=oov)
-        texts = [lm.decode(x, recognizer.contract.charset)[0] for x in logits]
-        row = {"alpha": alpha, "beta": beta, "oov_penalty": oov}
+    for alpha, beta, oov, beam in GRID:
+        lm.weights = replace(defaults, alpha=alpha, beta=beta, oov_penalty=oov, beam_width=beam)
+        texts, cpu = [], []
+        for x in logits:
+            start = time.process_time()
+            texts.append(lm.decode(x, recognizer.contract.charset)[0])
+            cpu.append(time.process_time() - start)
+        row = {"alpha": alpha, "beta": beta, "oov_penalty": oov, "beam_width": beam}
         row |= {"cer": character_error_rate(refs, texts), "wer": word_error_rate(refs, texts)}
+        row["decode_cpu_ms_median"] = round(statistics.median(cpu) * 1000, 3)
         print(row, flush=True)
         rows.append(row)
     return rows
@@ -102,8 +112,9 @@ def main() -> None:
         "data": {"spec": args.data, "split": args.split, "lines": len(lines)},
         "model": checkpoint.name,
         "machine": machine_info("cpu", 1),
-        "note": "the machine's other core was busy training; load average was high, so wall "
-        "clock overstates the decoders' cost: the CPU-time column is their own work",
+        "note": "the machine's other core was busy training (load average "
+        f"{os.getloadavg()[0]:.1f} at the end of the run), so wall clock can overstate the "
+        "decoders' cost: the CPU-time column is their own work",
         "seconds": round(time.time() - started, 1),
         "decoding": decoding,
         "weights": asdict(LanguageModel.load("en").weights),
@@ -121,11 +132,12 @@ def main() -> None:
             f"{w['min'] * 100:.2f} / {w['median'] * 100:.2f} / {w['max'] * 100:.2f} |"
         )
     if grid:
-        md += ["", "Weights grid (beam 16):", "", "| alpha | beta | OOV penalty | CER % | WER % |"]
-        md.append("|---|---|---|---|---|")
+        md += ["", "Weights grid:", ""]
+        md.append("| alpha | beta | OOV penalty | beam | CER % | WER % | decode ms/line (CPU) |")
+        md.append("|---|---|---|---|---|---|---|")
         md += [
-            f"| {g['alpha']} | {g['beta']} | {g['oov_penalty']} | {g['cer'] * 100:.2f} | "
-            f"{g['wer'] * 100:.2f} |"
+            f"| {g['alpha']} | {g['beta']} | {g['oov_penalty']} | {g['beam_width']} | "
+            f"{g['cer'] * 100:.2f} | {g['wer'] * 100:.2f} | {g['decode_cpu_ms_median']:.1f} |"
             for g in grid
         ]
     md += ["", f"Machine: {result['machine']['cpu']}; {result['note']}.", ""]

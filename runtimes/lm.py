@@ -71,7 +71,7 @@ class LmWeights:
     alpha: float = 0.5  # weight of ln P_lm
     beta: float = 2.0  # bonus per word, against the LM's preference for fewer words
     oov_penalty: float = 2.0  # extra cost (natural log) of a word the LM does not know
-    beam_width: int = 16
+    beam_width: int = 32  # 16 read 0.3 CER / 1 WER point worse; 48 won 0.1 / 0.4 for +40% time
     min_char_logp: float = -4.0  # characters below this log-probability in a frame are skipped
     beam_prune: float = 10.0  # beams this far (natural log) below the best are dropped
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,15 +74,20 @@ def _adjusted_counts(counts: NgramCounts) -> list[Counter[tuple[str, ...]]]:
 
 def estimate(
     counts: NgramCounts,
-    min_count: int = 1,
+    min_count: int | Sequence[int] = 1,
     extra_words: Mapping[str, float] | None = None,
     extra_weight: float = 0.5,
 ) -> ArpaModel:
-    """Interpolated Kneser-Ney, pruned to n-grams (n >= 2) seen at least ``min_count`` times.
+    """Interpolated Kneser-Ney, pruned to n-grams (n >= 2) seen at least ``min_count`` times
+    (one count for every order, or one per order from bigrams up, e.g. ``(2, 3)``).
 
     ``extra_words`` (word -> frequency, e.g. a large frequency list) widens the vocabulary: the
     unigram distribution becomes ``(1 - extra_weight) * KN + extra_weight * frequencies``.
     """
+    if isinstance(min_count, int):
+        min_count = [min_count] * (counts.order - 1)
+    if len(min_count) != counts.order - 1:
+        raise ValueError(f"need {counts.order - 1} minimum counts (orders 2..{counts.order})")
     adjusted = _adjusted_counts(counts)
     vocab = {g[0] for g in adjusted[0]} - {BOS}
     extra: dict[str, float] = {}
@@ -112,7 +117,7 @@ def estimate(
         raw = counts.counts[n - 1]
         level: dict[tuple[str, ...], float] = {}
         for gram, c in grams.items():
-            if raw[gram] < min_count:
+            if raw[gram] < min_count[n - 2]:
                 continue
             h = gram[:-1]
             gamma = discount * context_types[h] / context_total[h]

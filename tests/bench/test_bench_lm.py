@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import torch
 from typer.testing import CliRunner
 
 from hwr_export.cli import app
+from runtimes.lm import LmWeights
 
 pytest.importorskip("kenlm", reason="the lm extra (make setup installs it)")
 
@@ -46,7 +48,7 @@ def test_bench_lm_adds_decoding_rows(tiny_checkpoint: Path, tmp_path: Path) -> N
     for row in decoding["rows"]:
         assert row["cer"] >= 0 and row["wer"] >= 0
         assert row["decode_ms_median"] > 0 and row["line_ms_median"] >= row["decode_ms_median"]
-    assert decoding["lm"].endswith("lm-en.binary") and decoding["weights"]["beam_width"] == 16
+    assert decoding["lm"].endswith("lm-en.binary") and decoding["weights"] == asdict(LmWeights())
     assert "| lm:en |" in result.stdout and "| lm:en |" in (tmp_path / "r.md").read_text()
 
 

@@ -33,8 +33,10 @@ def total_probability(model: kenlm.Model, context: list[str], vocab: list[str]) 
     return sum(10 ** model.BaseScore(state, w, kenlm.State()) for w in vocab)
 
 
-@pytest.mark.parametrize("min_count", [1, 2, 4])
-def test_every_context_sums_to_one_also_after_pruning(tmp_path: Path, min_count: int) -> None:
+@pytest.mark.parametrize("min_count", [1, 2, 4, (1, 3), (2, 4)])
+def test_every_context_sums_to_one_also_after_pruning(
+    tmp_path: Path, min_count: int | tuple[int, int]
+) -> None:
     path = tmp_path / "lm.arpa"
     model = estimate(NgramCounts.from_sentences(sentences(300), 3), min_count=min_count)
     write_arpa(model, path)
@@ -53,6 +55,15 @@ def test_pruning_keeps_fewer_ngrams_and_frequent_ones_score_higher(tmp_path: Pat
     write_arpa(pruned, tmp_path / "lm.arpa")
     lm = kenlm.Model(str(tmp_path / "lm.arpa"))
     assert lm.score("the cat sat") > lm.score("the sat cat")
+
+
+def test_each_order_can_be_pruned_on_its_own_count() -> None:
+    counts = NgramCounts.from_sentences([["the", "cat", "sat"]] * 2 + [["a", "dog", "ran"]], 3)
+    model = estimate(counts, min_count=(1, 3))
+    assert ("a", "dog") in model.entries[1]  # bigrams: all kept
+    assert ("the", "cat", "sat") not in model.entries[2]  # trigrams: only those seen 3 times
+    with pytest.raises(ValueError, match="need 2 minimum counts"):
+        estimate(counts, min_count=(1, 2, 3))
 
 
 def test_extra_words_join_the_vocabulary_with_their_frequencies(tmp_path: Path) -> None:
