@@ -169,10 +169,17 @@ def main() -> None:
         "one thread a batch and one batch per core, as `hwr serve` runs without --threads)",
     )
     parser.add_argument("--note", default="", help="stored with the results (e.g. machine load)")
+    parser.add_argument(
+        "--max-batch-size",
+        type=int,
+        default=16,
+        help="lines per micro-batch of the micro-batching server (hwr serve's default: 16)",
+    )
     parser.add_argument("--name", default="serve-load")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
 
+    MODES["micro-batching"][1] = str(args.max_batch_size)
     checkpoint = resolve_model(args.model)
     model = checkpoint
     if checkpoint.suffix == ".safetensors":
