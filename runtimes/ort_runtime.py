@@ -9,6 +9,7 @@ run as a GPU one.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -42,14 +43,24 @@ def _graph_summary(path: Path) -> GraphSummary | None:
 
     Told apart by content, not by name: an export checks its files under a temporary name
     (``.x.onnx.123.tmp``), and an fp16 file that is not recognised crashes ORT's CPU optimizer.
+    Read once per file version: opening a runtime asks both questions below.
     """
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return _summary_of_version(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _summary_of_version(path: str, mtime_ns: int, size: int) -> GraphSummary | None:
     try:
         with open(path, "rb") as stream:
             if stream.read(8)[4:8] == ORT_FORMAT_ID:
                 return None
     except OSError:
         return None
-    return read_graph_summary(path)
+    return read_graph_summary(Path(path))
 
 
 def has_fp16_weights(path: Path) -> bool:
