@@ -4,9 +4,12 @@
 
 Two servers run side by side on loopback, the same model and settings except the batching:
 `--max-batch-size 1` (every line its own model call) and micro-batching (`--max-batch-size 16
---max-wait-ms 5`). A bounded load generator (httpx, asyncio) sends each of the same N lines
+--max-wait-ms 5`). A bounded load generator (aiohttp, asyncio) sends each of the same N lines
 once per cell, one line per request as raw image/png, from `c` concurrent clients, for c in
---concurrency; cells are interleaved (rep by rep, batch-1 and micro-batching in turn), so drift
+--concurrency. The client shares the machine's cores with the servers, so it should cost them
+as little as possible: aiohttp spends about a tenth of httpx's CPU per request here (0.2-0.4 ms
+against 1.5-1.7 ms a line), and each cell records the CPU the client and the server spent per
+line; cells are interleaved (rep by rep, batch-1 and micro-batching in turn), so drift
 in the machine's load hits both alike. In-process `Recognizer.transcribe_paths` (what `hwr
 transcribe` runs) on the same files, batch 1 and 16, is timed in the same run for comparison.
 
@@ -23,6 +26,7 @@ import contextlib
 import io
 import json
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -34,6 +38,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import aiohttp  # noqa: E402
 import httpx  # noqa: E402
 
 from hwr_export.atomic import atomic_write_text  # noqa: E402
@@ -81,22 +86,32 @@ async def load(url: str, bodies: list[bytes], concurrency: int) -> tuple[float, 
     """Send every body once from ``concurrency`` clients; (wall seconds, per-request seconds)."""
     latencies: list[float] = []
     next_index = iter(range(len(bodies)))
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=120) as client:
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    timeout = aiohttp.ClientTimeout(total=120)
+    headers = {"Content-Type": "image/png"}
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
 
         async def worker() -> None:
             for i in next_index:
                 start = time.perf_counter()
-                response = await client.post(
-                    f"{url}/transcribe", content=bodies[i], headers={"Content-Type": "image/png"}
-                )
+                async with client.post(f"{url}/transcribe", data=bodies[i], headers=headers) as r:
+                    body = await r.read()
                 latencies.append(time.perf_counter() - start)
-                if response.status_code != 200:
-                    raise RuntimeError(f"{url}: {response.status_code} {response.text}")
+                if r.status != 200:
+                    raise RuntimeError(f"{url}: {r.status} {body[:200]!r}")
 
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         return time.perf_counter() - start, latencies
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU seconds of this process, or of process ``pid`` (Linux /proc)."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 COUNTERS = ("hwr_batch_lines_sum", "hwr_batch_lines_count", "hwr_model_batch_lines_count")
@@ -113,20 +128,27 @@ def batch_counts(url: str) -> dict[str, float]:
 
 
 def run_cells(
-    urls: dict[str, str], bodies: list[bytes], concurrencies: list[int], reps: int
+    servers: dict[str, tuple[str, int]], bodies: list[bytes], concurrencies: list[int], reps: int
 ) -> dict[tuple[str, int], dict[str, list[float]]]:
-    """Every (mode, concurrency) cell ``reps`` times, interleaved; rates, latencies, batch sizes."""
+    """Every (mode, concurrency) cell ``reps`` times, interleaved; rates, latencies, batch sizes,
+    and the CPU seconds per line of the client and of the server (``servers``: mode -> url, pid).
+    """
     cells: dict[tuple[str, int], dict[str, list[float]]] = {}
     for rep in range(reps):
         for c in concurrencies:
-            for mode, url in urls.items():
+            for mode, (url, pid) in servers.items():
                 before = batch_counts(url)
+                client_cpu, server_cpu = cpu_seconds(), cpu_seconds(pid)
                 wall, latencies = asyncio.run(load(url, bodies, c))
+                client_cpu, server_cpu = cpu_seconds() - client_cpu, cpu_seconds(pid) - server_cpu
                 ran = {k: v - before[k] for k, v in batch_counts(url).items()}
                 cell = cells.setdefault(
-                    (mode, c), {"rates": [], "latencies": [], "micro": [], "model": []}
+                    (mode, c),
+                    {"rates": [], "latencies": [], "micro": [], "model": [], "cpu": [], "ccpu": []},
                 )
                 cell["rates"].append(len(bodies) / wall)
+                cell["cpu"].append(server_cpu / len(bodies))
+                cell["ccpu"].append(client_cpu / len(bodies))
                 cell["latencies"] += latencies
                 lines_run = ran["hwr_batch_lines_sum"]
                 cell["micro"].append(lines_run / ran["hwr_batch_lines_count"])
@@ -205,7 +227,10 @@ def main() -> None:
             for _, url in servers.values():
                 asyncio.run(load(url, bodies[:WARMUP_REQUESTS], 1))
             cells = run_cells(
-                {m: url for m, (_, url) in servers.items()}, bodies, concurrencies, args.reps
+                {m: (url, process.pid) for m, (process, url) in servers.items()},
+                bodies,
+                concurrencies,
+                args.reps,
             )
         finally:
             for process, _ in servers.values():
@@ -221,6 +246,8 @@ def main() -> None:
             "p95_ms": round(percentile(cell["latencies"], 0.95) * 1000, 1),
             "lines_per_micro_batch": round(statistics.mean(cell["micro"]), 2),
             "lines_per_model_call": round(statistics.mean(cell["model"]), 2),
+            "server_cpu_ms_per_line": round(1000 * statistics.median(cell["cpu"]), 2),
+            "client_cpu_ms_per_line": round(1000 * statistics.median(cell["ccpu"]), 2),
             "rates": [round(r, 1) for r in cell["rates"]],
         }
         for (mode, c), cell in sorted(cells.items(), key=lambda kv: (kv[0][1], kv[0][0]))
@@ -260,16 +287,18 @@ def main() -> None:
 def markdown(result: dict[str, Any], top: int) -> str:
     machine = result["machine"]
     lines = [
-        "| serving | concurrency | lines/s | p50 ms | p95 ms | lines per micro-batch | lines per model call |",
-        "|---|---|---|---|---|---|---|",
+        "| serving | concurrency | lines/s | p50 ms | p95 ms | lines per micro-batch "
+        "| lines per model call | CPU ms/line server | CPU ms/line client |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["rows"]:
         lines.append(
             f"| {r['serving']} | {r['concurrency']} | {r['lines_per_s']} | {r['p50_ms']} | "
-            f"{r['p95_ms']} | {r['lines_per_micro_batch']} | {r['lines_per_model_call']} |"
+            f"{r['p95_ms']} | {r['lines_per_micro_batch']} | {r['lines_per_model_call']} | "
+            f"{r['server_cpu_ms_per_line']} | {r['client_cpu_ms_per_line']} |"
         )
     for name, value in result["in_process_lines_per_s"].items():
-        lines.append(f"| in-process `transcribe`, {name} | - | {value} | - | - | - | - |")
+        lines.append(f"| in-process `transcribe`, {name} | - | {value} | - | - | - | - | - | - |")
     lines += [
         "",
         f"Micro-batching / batch-1 at concurrency {top}: **{result['speedup_at_top_concurrency']}x** "
