@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -19,6 +20,8 @@ from runtimes.preprocess import make_batch
 # so no line is padded for its batch mates' sake (see preprocess.WIDTH_BUCKET).
 MAX_WIDTH_RATIO = 1.0
 MAX_BATCH_PIXELS = 16 * 64 * 2048  # caps memory when a batch holds very wide lines
+
+T = TypeVar("T")
 
 
 def plan_batches(
@@ -71,14 +74,21 @@ def run_batched(
     run: Callable[[np.ndarray], np.ndarray],
     batch_size: int,
     parallel_batches: int = 1,
-) -> list[np.ndarray]:
-    """Per line (T_i, C) logits, trimmed to the line's own frames, in the order of ``arrays``.
+    then: Callable[[np.ndarray], T] | None = None,
+) -> list[T]:
+    """Per line (T_i, C) logits, trimmed to the line's own frames, in the order of ``arrays``;
+    or ``then(logits)`` of each line, computed by the thread that ran its batch (decoding there
+    keeps both cores busy instead of decoding every line on one after the last batch).
 
     A model whose lines depend on their batch mates (``contract.batch_independent`` False, e.g.
     int8 with a dynamically quantized LSTM) runs one line at a time: batch = single, always.
     ``parallel_batches`` > 1 calls ``run`` from that many threads at once (see
     ``runtimes.threads``); batches are formed the same way, so every line's logits are too.
     """
+
+    def finish(logits: np.ndarray) -> T:
+        return then(logits) if then is not None else cast(T, logits)
+
     if not contract.batch_independent:
         batch_size = 1
     widths = [a.shape[1] for a in arrays]
@@ -86,7 +96,7 @@ def run_batched(
         widths, batch_size, MAX_WIDTH_RATIO, MAX_BATCH_PIXELS, contract.input_height
     )
 
-    def run_one(ids: list[int]) -> list[np.ndarray]:
+    def run_one(ids: list[int]) -> list[T]:
         batch = make_batch([arrays[i] for i in ids], contract)
         logits = np.asarray(run(batch), dtype=np.float32)
         if logits.ndim != 3 or logits.shape[0] != len(ids):
@@ -94,20 +104,26 @@ def run_batched(
                 f"runtime returned logits of shape {logits.shape} for {len(ids)} lines"
             )
         return [
-            logits[
-                row, : frames_for_width(w, batch.shape[3], logits.shape[1], contract.width_stride)
-            ]
+            finish(
+                logits[
+                    row,
+                    : frames_for_width(w, batch.shape[3], logits.shape[1], contract.width_stride),
+                ]
+            )
             for row, w in enumerate(widths[i] for i in ids)
         ]
 
     workers = min(parallel_batches, len(plan))
     if workers > 1:
+        # Costliest batches first (lines x width), so the threads finish together instead of
+        # one running the widest batch alone at the end.
+        plan.sort(key=lambda ids: len(ids) * widths[ids[-1]], reverse=True)
         with ThreadPoolExecutor(workers, thread_name_prefix="hwr-batch") as pool:
             per_batch = list(pool.map(run_one, plan))
     else:
         per_batch = [run_one(ids) for ids in plan]
-    results: list[np.ndarray | None] = [None] * len(arrays)
-    for ids, logits in zip(plan, per_batch, strict=True):
-        for i, line in zip(ids, logits, strict=True):
+    results: list[Any] = [None] * len(arrays)
+    for ids, lines in zip(plan, per_batch, strict=True):
+        for i, line in zip(ids, lines, strict=True):
             results[i] = line
-    return [r for r in results if r is not None]
+    return cast(list[T], results)

@@ -17,6 +17,7 @@ import heapq
 import importlib
 import math
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -77,9 +78,14 @@ class LmWeights:
 
 
 class LanguageModel:
-    """A KenLM word model and the prefix beam search that uses it."""
+    """A KenLM word model and the prefix beam search that uses it.
+
+    ``predict`` may be called from several threads (a Recognizer decodes each batch in the
+    thread that ran it); the score caches are shared, so one line is decoded at a time.
+    """
 
     def __init__(self, model: Any, source: str, weights: LmWeights | None = None) -> None:
+        self._lock = threading.Lock()
         self.model = model
         self.source = source
         self._kenlm = require_kenlm()
@@ -183,7 +189,8 @@ class LanguageModel:
         self, logits: np.ndarray, charset: str, lexicon: Lexicon | None = None
     ) -> Prediction:
         """One line's Prediction; a lexicon snaps the words the search found."""
-        text, confidence, char_conf = self.decode(logits, charset)
+        with self._lock:
+            text, confidence, char_conf = self.decode(logits, charset)
         if lexicon is not None and text:
             probs = softmax(np.asarray(logits, dtype=np.float64))
             text, char_conf = snap_to_lexicon(text, char_conf, probs, charset, lexicon)

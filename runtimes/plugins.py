@@ -8,7 +8,7 @@ PyTorch and TorchScript adapters there in its pyproject.toml.
 
 from __future__ import annotations
 
-from importlib.metadata import EntryPoint, entry_points
+import importlib
 from pathlib import Path
 from typing import Protocol
 
@@ -23,25 +23,29 @@ class RuntimeFactory(Protocol):
     def __call__(self, path: Path, *, device: str, threads: int | None) -> Runtime: ...
 
 
-def _entry_point(name: str) -> EntryPoint | None:
-    if name in BUILTIN:
-        return EntryPoint(name=name, value=BUILTIN[name], group=ENTRY_POINT_GROUP)
+def _load(name: str) -> RuntimeFactory | None:
+    """The class registered for ``name``, None if nothing is; ImportError if it will not load."""
+    if name in BUILTIN:  # without importlib.metadata, whose import and scan cost every run
+        module, _, attribute = BUILTIN[name].partition(":")
+        factory: RuntimeFactory = getattr(importlib.import_module(module), attribute)
+        return factory
+    from importlib.metadata import entry_points
+
     found = list(entry_points(group=ENTRY_POINT_GROUP, name=name))
-    return found[0] if found else None
+    return found[0].load() if found else None
 
 
 def runtime_factory(name: str, path: Path) -> RuntimeFactory:
     """The class registered for runtime ``name``; a missing plugin is a one-line error."""
-    entry = _entry_point(name)
-    if entry is None:
+    try:
+        factory = _load(name)
+    except ImportError as exc:
+        raise RuntimeUnavailableError(
+            f"{path}: the {name!r} runtime cannot be imported: {exc}"
+        ) from None
+    if factory is None:
         raise RuntimeUnavailableError(
             f"{path}: a {path.suffix} model runs with the {name!r} runtime, which is not "
             f"installed here (it comes with the hwr package and torch: pip install hwr)"
         )
-    try:
-        factory: RuntimeFactory = entry.load()
-    except ImportError as exc:
-        raise RuntimeUnavailableError(
-            f"{path}: the {name!r} runtime ({entry.value}) cannot be imported: {exc}"
-        ) from None
     return factory

@@ -186,13 +186,16 @@ class Recognizer:
                 on_model_batch(len(batch))
             return self.runtime.run(batch)
 
-        logits = run_batched(arrays, self.contract, run, batch_size, self.threads.parallel_batches)
-        if self.lm is not None:
-            return [self.lm.predict(x, self.contract.charset, self.lexicon) for x in logits]
-        return [
-            decode(x, self.contract.charset, self.decoder, self.beam_width, self.lexicon)
-            for x in logits
-        ]
+        def read(logits: np.ndarray) -> Prediction:
+            if self.lm is not None:
+                return self.lm.predict(logits, self.contract.charset, self.lexicon)
+            return decode(
+                logits, self.contract.charset, self.decoder, self.beam_width, self.lexicon
+            )
+
+        return run_batched(
+            arrays, self.contract, run, batch_size, self.threads.parallel_batches, then=read
+        )
 
     def transcribe(
         self, images: Sequence[Input] | str | Path | bytes | Image.Image, batch_size: int = 16

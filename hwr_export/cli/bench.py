@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import typer
 
-from hwr_export.bench.gate import Thresholds  # light: no torch, no onnxruntime
 from hwr_export.cli.common import user_errors
 from runtimes.base import Device
 from runtimes.formats import FORMATS
@@ -98,6 +97,8 @@ def _shared(
     ctx: typer.Context, gate: tuple[float, float, float | None], **settings: Any
 ) -> dict[str, Any]:
     """BenchConfig fields that `hwr bench` and `hwr parity` set alike."""
+    from hwr_export.bench.gate import Thresholds
+
     return {
         **settings,
         "thresholds": Thresholds.from_options(*gate),

@@ -11,7 +11,7 @@ import torch
 from typer.testing import CliRunner
 
 from hwr_export.cli import app
-from hwr_export.cli.web import start_server
+from hwr_export.cli.web_server import start_server
 from hwr_export.export import web
 from hwr_export.model.checkpoint import save_checkpoint
 from hwr_export.model.crnn import CRNN

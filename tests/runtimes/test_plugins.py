@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import os
 import subprocess
 import sys
@@ -29,7 +30,7 @@ def test_each_runtime_name_finds_its_class() -> None:
 
 
 def test_a_missing_plugin_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(plugins, "entry_points", lambda **_: [])
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda **_: [])
     with pytest.raises(RuntimeUnavailableError) as caught:
         Recognizer.load(default_model_path())
     message = str(caught.value)

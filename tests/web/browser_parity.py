@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from hwr_export.cli.web import start_server  # noqa: E402
+from hwr_export.cli.web_server import start_server  # noqa: E402
 from runtimes.preprocess import load_image, make_batch, to_model_input  # noqa: E402
 from runtimes.recognizer import Recognizer  # noqa: E402
 
