@@ -96,10 +96,18 @@ def train_command(
     fresh_synthetic: Annotated[
         bool, typer.Option(help="Synthetic --data: draw new lines every epoch (pre-training).")
     ] = False,
+    ema: Annotated[
+        float,
+        typer.Option(
+            help="Also keep a moving average of the weights (decay per step, e.g. 0.999; 0: "
+            "off), validated each epoch; best.safetensors keeps the better of the two."
+        ),
+    ] = 0.0,
 ) -> None:
     import dataclasses
 
     from hwr_export.train.loop import TrainConfig, train
+    from hwr_export.train.state import epoch_cer
 
     cfg = TrainConfig(
         data=data,
@@ -117,6 +125,7 @@ def train_command(
         init=str(init) if init else None,
         skip_bad=skip_bad,
         fresh_synthetic=fresh_synthetic,
+        ema=ema,
     )
     if resume:  # the saved run's settings, except the flags given now (checked by train)
         from hwr_export.train import distributed
@@ -130,8 +139,10 @@ def train_command(
         saved = distributed.from_main(lambda: load_run(out)["config"], ranks)
         cfg = _from_saved(saved, {name: getattr(cfg, name) for name in given})
     progress = train(cfg, out, resume=resume, threads=threads, device=device)
-    best = min(progress.history, key=lambda r: r["val_cer"])
+    best = min(progress.history, key=epoch_cer)
+    prefix = "ema_" if epoch_cer(best) < best["val_cer"] else ""
     typer.echo(
-        f"best: epoch {best['epoch']} CER {best['val_cer']:.2%} WER {best['val_wer']:.2%} "
+        f"best: epoch {best['epoch']}{' (averaged weights)' if prefix else ''} "
+        f"CER {best[prefix + 'val_cer']:.2%} WER {best[prefix + 'val_wer']:.2%} "
         f"-> {out / 'best.safetensors'}"
     )

@@ -50,6 +50,7 @@ from hwr_export.train.state import (
     BEST_NAME,
     STATE_NAME,
     Progress,
+    epoch_cer,
     load_run,
     save_run,
     write_metrics,
@@ -84,6 +85,9 @@ class TrainConfig:
     save_minutes: float = 5.0  # also save mid-epoch this often
     skip_bad: bool = False
     fresh_synthetic: bool = False  # synthetic training data: new lines every epoch
+    # Exponential moving average of the weights (decay per step; 0: off). Validated next to
+    # the raw weights each epoch; best.safetensors keeps whichever reads validation better.
+    ema: float = 0.0
     world_size: int = (
         1  # training processes (torchrun); each step reads world_size * batch_size lines
     )
@@ -95,6 +99,8 @@ class TrainConfig:
                 raise HwrError(
                     f"--{name.replace('_', '-')} must be a finite positive number, got {value}"
                 )
+        if not (math.isfinite(self.ema) and 0 <= self.ema < 1):
+            raise HwrError(f"--ema must be in [0, 1), got {self.ema}")
         for name in ("epochs", "batch_size", "warmup_steps"):
             if getattr(self, name) < 1:
                 raise HwrError(
@@ -183,6 +189,7 @@ def _train(
         scheduler.load_state_dict(state["scheduler"])
         progress = state["progress"]
         say(ranks, f"hwr: resuming at epoch {progress.epoch + 1}, step {progress.step}")
+    ema = weight_average(model, cfg.ema, state.get("ema") if state else None)
     forward = _training_forward(model, ranks, dev, uses_shortcut=cfg.aux_weight > 0)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     config_dict = dataclasses.asdict(cfg)
@@ -226,6 +233,8 @@ def _train(
                 )
             if cfg.schedule == "cosine":
                 scheduler.step()
+            if ema is not None:
+                ema.update_parameters(model)
             losses.append(loss)
             lines += len(ids)
             progress.batch += 1
@@ -236,7 +245,7 @@ def _train(
             )
             if stops:  # Ctrl-C, taken between two steps: a consistent state
                 if ranks.is_main:
-                    save_run(out, model, optimizer, scheduler, progress, config_dict)
+                    save_run(out, model, optimizer, scheduler, progress, config_dict, ema)
                 distributed.stop(
                     ranks,
                     f"interrupted; saved at epoch {progress.epoch + 1}, step {progress.step}: "
@@ -247,12 +256,17 @@ def _train(
                 progress.seconds += time.time() - last_save
                 last_save = time.time()
                 if ranks.is_main:
-                    save_run(out, model, optimizer, scheduler, progress, config_dict)
+                    save_run(out, model, optimizer, scheduler, progress, config_dict, ema)
         bar.close()
         progress.seconds += time.time() - last_save
         metrics = distributed.from_main(
             lambda: evaluate(model, val_data, contract, cfg.batch_size, ctc), ranks
         )
+        if ema is not None:
+            averaged = distributed.from_main(
+                lambda: evaluate(ema.module, val_data, contract, cfg.batch_size, ctc), ranks
+            )
+            metrics.update({f"ema_{name}": value for name, value in averaged.items()})
         elapsed = time.time() - epoch_start
         record = {
             "epoch": progress.epoch + 1,
@@ -268,18 +282,31 @@ def _train(
         say(
             ranks,
             f"epoch {record['epoch']}: loss {record['train_loss']:.3f} val_loss {metrics['val_loss']:.3f} "
-            f"CER {metrics['val_cer']:.2%} WER {metrics['val_wer']:.2%}",
+            f"CER {metrics['val_cer']:.2%} WER {metrics['val_wer']:.2%}"
+            + (
+                f"; averaged weights CER {metrics['ema_val_cer']:.2%} WER {metrics['ema_val_wer']:.2%}"
+                if ema is not None
+                else ""
+            ),
         )
-        if metrics["val_cer"] < progress.best_cer:
-            progress.best_cer = metrics["val_cer"]
+        if epoch_cer(record) < progress.best_cer:
+            progress.best_cer = epoch_cer(record)
+            raw_better = record["val_cer"] <= record.get("ema_val_cer", math.inf)
             if ranks.is_main:
                 save_checkpoint(
-                    model, out / BEST_NAME, {**record, "data": cfg.data, "val_data": val_spec}
+                    model if raw_better or ema is None else ema.module,
+                    out / BEST_NAME,
+                    {
+                        **record,
+                        "weights": "raw" if raw_better else "ema",
+                        "data": cfg.data,
+                        "val_data": val_spec,
+                    },
                 )
         progress.epoch += 1
         progress.batch = 0
         if ranks.is_main:
-            save_run(out, model, optimizer, scheduler, progress, config_dict)
+            save_run(out, model, optimizer, scheduler, progress, config_dict, ema)
             write_metrics(out, config_dict, progress)
     return progress
 
@@ -368,7 +395,8 @@ def check_writable(out: Path) -> None:
 
 
 # What may change when a run resumes; everything else must match the saved run.
-CHANGEABLE_ON_RESUME = ("epochs", "save_minutes", "skip_bad")
+# (--ema only watches the weights: added on resume, it starts from the weights of that moment.)
+CHANGEABLE_ON_RESUME = ("epochs", "save_minutes", "skip_bad", "ema")
 
 
 def resumed_config(saved: dict[str, Any], asked: TrainConfig) -> TrainConfig:
@@ -489,6 +517,21 @@ def evaluate(
         "val_cer": cer if cer is not None else float("nan"),
         "val_wer": wer if wer is not None else float("nan"),
     }
+
+
+def weight_average(
+    model: CRNN, decay: float, saved: dict[str, Any] | None
+) -> torch.optim.swa_utils.AveragedModel | None:
+    """The moving average of ``model``'s weights and buffers (BatchNorm statistics too), or
+    None when ``decay`` is 0; ``saved``: its state from the run being resumed."""
+    if decay <= 0:
+        return None
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+    if saved is not None:
+        ema.load_state_dict(saved)
+    return ema
 
 
 def _initial_model(cfg: TrainConfig, config, resuming: bool = False) -> CRNN:

@@ -8,6 +8,7 @@ OUT/best.safetensors: the best model by validation CER. OUT/metrics.json: the lo
 from __future__ import annotations
 
 import json
+import math
 import pickle
 import warnings
 from dataclasses import dataclass, field
@@ -45,8 +46,10 @@ def save_run(
     scheduler: Any,
     progress: Progress,
     config: dict[str, Any],
+    ema: torch.nn.Module | None = None,
 ) -> None:
-    """Weights first, then the state that points at them: a crash between leaves the old pair."""
+    """Weights first, then the state that points at them: a crash between leaves the old pair.
+    ``ema``: the moving average of the weights (``--ema``), kept in the state only."""
     save_checkpoint(model, out / LAST_NAME, {"epoch": progress.epoch, "step": progress.step})
     state = {
         "config": config,
@@ -55,6 +58,8 @@ def save_run(
         "scheduler": scheduler.state_dict(),
         "model": model.state_dict(),
     }
+    if ema is not None:
+        state["ema"] = ema.state_dict()
     with atomic_path(out / STATE_NAME) as tmp:
         torch.save(state, tmp)
 
@@ -91,7 +96,12 @@ def load_run(out: Path) -> dict[str, Any]:
     return state
 
 
+def epoch_cer(record: dict[str, Any]) -> float:
+    """An epoch's validation CER: the better of the raw and the averaged (``--ema``) weights."""
+    return float(min(record["val_cer"], record.get("ema_val_cer", math.inf)))
+
+
 def write_metrics(out: Path, config: dict[str, Any], progress: Progress) -> None:
-    best = min(progress.history, key=lambda r: r["val_cer"], default=None)
+    best = min(progress.history, key=epoch_cer, default=None)
     log = {"config": config, "best": best, "epochs": progress.history}
     atomic_write_text(out / METRICS_NAME, json.dumps(log, indent=2) + "\n")

@@ -68,6 +68,52 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
     assert load_run(killed)["progress"].step == load_run(straight)["progress"].step == 6
 
 
+def test_weight_average_is_validated_kept_and_resumed_exactly(tmp_path, monkeypatch):
+    straight = tmp_path / "straight"
+    train(_config(ema=0.5), straight, threads=1)
+    log = json.loads((straight / "metrics.json").read_text())
+    assert {"ema_val_cer", "ema_val_wer", "ema_val_loss"} <= log["epochs"][0].keys()
+    best = log["best"]
+    assert best == min(log["epochs"], key=lambda r: min(r["val_cer"], r["ema_val_cer"]))
+    _, contract = load_checkpoint(straight / "best.safetensors")
+    assert contract.metrics["weights"] in ("raw", "ema")
+
+    killed = tmp_path / "killed"
+    real_step, calls = loop._train_step, {"n": 0}
+
+    def dying_step(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt
+        return real_step(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "_train_step", dying_step)
+    with pytest.raises(KeyboardInterrupt):
+        train(_config(ema=0.5), killed, threads=1)
+    monkeypatch.setattr(loop, "_train_step", real_step)
+    train(_config(ema=0.5), killed, resume=True, threads=1)
+    a, b = load_run(straight), load_run(killed)
+    for name, x in a["ema"].items():
+        assert torch.equal(x, b["ema"][name]), name
+    # The average is not the last weights: it remembers earlier steps.
+    assert not torch.equal(a["ema"]["module.head.weight"], a["model"]["head.weight"])
+
+
+def test_weight_averaging_may_start_when_a_run_resumes(tmp_path, capsys):
+    train(_config(epochs=1), tmp_path, threads=1)
+    assert "ema" not in load_run(tmp_path)
+    train(_config(epochs=2, ema=0.9), tmp_path, resume=True, threads=1)
+    assert "resuming with --ema 0.9" in capsys.readouterr().err
+    assert "ema" in load_run(tmp_path)
+    assert "ema_val_cer" in json.loads((tmp_path / "metrics.json").read_text())["epochs"][1]
+
+
+@pytest.mark.parametrize("decay", [-0.1, 1.0, float("nan")])
+def test_a_bad_average_decay_is_a_one_line_error(decay):
+    with pytest.raises(HwrError, match="--ema must be in"):
+        _config(ema=decay)
+
+
 def test_a_run_started_from_init_resumes_without_the_init_file(tmp_path):
     """The init weights are only the start: resuming reads the state, not --init again."""
     first = tmp_path / "first"
