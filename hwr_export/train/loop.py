@@ -264,7 +264,8 @@ def _train(
         )
         if ema is not None:
             averaged = distributed.from_main(
-                lambda: evaluate(ema.module, val_data, contract, cfg.batch_size, ctc), ranks
+                lambda: evaluate(averaged_crnn(ema), val_data, contract, cfg.batch_size, ctc),
+                ranks,
             )
             metrics.update({f"ema_{name}": value for name, value in averaged.items()})
         elapsed = time.time() - epoch_start
@@ -294,7 +295,7 @@ def _train(
             raw_better = record["val_cer"] <= record.get("ema_val_cer", math.inf)
             if ranks.is_main:
                 save_checkpoint(
-                    model if raw_better or ema is None else ema.module,
+                    model if raw_better or ema is None else averaged_crnn(ema),
                     out / BEST_NAME,
                     {
                         **record,
@@ -532,6 +533,13 @@ def weight_average(
     if saved is not None:
         ema.load_state_dict(saved)
     return ema
+
+
+def averaged_crnn(ema: torch.optim.swa_utils.AveragedModel) -> CRNN:
+    """The CRNN inside the average (evaluated and saved like any model)."""
+    module = ema.module
+    assert isinstance(module, CRNN)
+    return module
 
 
 def _initial_model(cfg: TrainConfig, config, resuming: bool = False) -> CRNN:
