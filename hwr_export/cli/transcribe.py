@@ -18,10 +18,10 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated, Any, TextIO
 
 import typer
 
@@ -195,8 +195,6 @@ def transcribe_command(
         int, typer.Option(min=1, help="With --engine ray: actors, each with one model.")
     ] = 1,
 ) -> None:
-    from tqdm import tqdm
-
     from hwr_export.cli.lm import open_lm
     from hwr_export.model.source import resolve_model
 
@@ -250,10 +248,7 @@ def transcribe_command(
         return
     readable = 0
     quiet = not sys.stderr.isatty() or len(images) < PROGRESS_MIN_FILES
-    with (
-        open_output(output) as stream,
-        tqdm(total=len(images), unit="line", file=sys.stderr, disable=quiet) as bar,
-    ):
+    with open_output(output) as stream, progress_bar(len(images), quiet) as bar:
         for result in recognizer.transcribe_paths(images, batch_size):
             readable += result.prediction is not None
             for warning in result.warnings:
@@ -265,6 +260,24 @@ def transcribe_command(
             bar.update(1)
     if readable == 0:
         raise fail(f"none of the {len(images)} images could be read")
+
+
+class _NoBar:
+    """What the loop needs of a tqdm bar, without importing tqdm (a log or a pipe gets no bar)."""
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def write(self, message: str, file: TextIO) -> None:
+        print(message, file=file)
+
+
+def progress_bar(total: int, quiet: bool) -> AbstractContextManager[Any]:
+    if quiet:
+        return nullcontext(_NoBar())
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="line", file=sys.stderr)
 
 
 def _transcribe_pages(
