@@ -91,8 +91,14 @@ def join(ranks: Ranks, device: torch.device) -> Ranks:
     return dataclasses.replace(ranks, backend=backend, device=str(device))
 
 
-def leave(ranks: Ranks) -> None:
+def leave(ranks: Ranks, finished: bool = False) -> None:
+    """Tear down the process group. ``finished``: every rank got here normally, so they first
+    wait for each other; a rank that tore its group down while rank 0 was still writing the last
+    checkpoint was seen to abort in gloo's teardown ("terminate called without an active
+    exception"). After an error no rank waits: the others may never arrive."""
     if ranks.distributed and dist.is_initialized():
+        if finished:
+            dist.barrier()
         dist.destroy_process_group()
 
 

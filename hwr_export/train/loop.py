@@ -123,11 +123,14 @@ def train(
     ranks = distributed.launched_ranks()
     dev = training_device(device, ranks.local_rank)
     ranks = distributed.join(ranks, dev)
+    finished = False
     try:
         with ctrl_c_flag(announce=ranks.is_main) as interrupted:
-            return _train(cfg, out, resume, threads, dev, ranks, interrupted)
+            progress = _train(cfg, out, resume, threads, dev, ranks, interrupted)
+        finished = True
+        return progress
     finally:
-        distributed.leave(ranks)
+        distributed.leave(ranks, finished)
 
 
 def _train(
