@@ -40,23 +40,29 @@ def test_a_few_steps_reduce_the_loss(tmp_path):
     assert contract.preset == "tiny" and contract.metrics["val_cer"] == log["best"]["val_cer"]
 
 
-def test_killed_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
-    straight = tmp_path / "straight"
-    train(_config(), straight, threads=1)
-
-    killed = tmp_path / "killed"
+def _train_killed_at_step(cfg: TrainConfig, out: Path, monkeypatch, step: int = 5) -> None:
+    """Train until step ``step`` raises KeyboardInterrupt, as a kill would (step 5: mid-way
+    through the second epoch, at 3 batches per epoch)."""
     real_step, calls = loop._train_step, {"n": 0}
 
     def dying_step(*args, **kwargs):
         calls["n"] += 1
-        if calls["n"] == 5:  # mid-way through the second epoch (3 batches per epoch)
+        if calls["n"] == step:
             raise KeyboardInterrupt
         return real_step(*args, **kwargs)
 
     monkeypatch.setattr(loop, "_train_step", dying_step)
     with pytest.raises(KeyboardInterrupt):
-        train(_config(), killed, threads=1)
+        train(cfg, out, threads=1)
     monkeypatch.setattr(loop, "_train_step", real_step)
+
+
+def test_killed_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
+    straight = tmp_path / "straight"
+    train(_config(), straight, threads=1)
+
+    killed = tmp_path / "killed"
+    _train_killed_at_step(_config(), killed, monkeypatch)
     saved = load_run(killed)["progress"]
     assert (saved.epoch, saved.batch, saved.step) == (1, 1, 4)
 
@@ -79,18 +85,7 @@ def test_weight_average_is_validated_kept_and_resumed_exactly(tmp_path, monkeypa
     assert contract.metrics["weights"] in ("raw", "ema")
 
     killed = tmp_path / "killed"
-    real_step, calls = loop._train_step, {"n": 0}
-
-    def dying_step(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 5:
-            raise KeyboardInterrupt
-        return real_step(*args, **kwargs)
-
-    monkeypatch.setattr(loop, "_train_step", dying_step)
-    with pytest.raises(KeyboardInterrupt):
-        train(_config(ema=0.5), killed, threads=1)
-    monkeypatch.setattr(loop, "_train_step", real_step)
+    _train_killed_at_step(_config(ema=0.5), killed, monkeypatch)
     train(_config(ema=0.5), killed, resume=True, threads=1)
     a, b = load_run(straight), load_run(killed)
     for name, x in a["ema"].items():
@@ -260,18 +255,7 @@ def test_a_file_that_is_not_a_state_is_refused_in_one_line(tmp_path):
 
 def test_resume_keeps_the_runs_settings_and_refuses_conflicting_flags(tmp_path, monkeypatch):
     out = tmp_path / "run"
-    real_step, calls = loop._train_step, {"n": 0}
-
-    def dying_step(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return real_step(*args, **kwargs)
-
-    monkeypatch.setattr(loop, "_train_step", dying_step)
-    with pytest.raises(KeyboardInterrupt):
-        train(_config(epochs=1), out, threads=1)
-    monkeypatch.setattr(loop, "_train_step", real_step)
+    _train_killed_at_step(_config(epochs=1), out, monkeypatch, step=2)
     runner = CliRunner()
     bad = runner.invoke(app, ["train", "--out", str(out), "--resume", "--lr", "999"])
     assert bad.exit_code == 1 and "--lr 999.0" in bad.output and "0.003" in bad.output
