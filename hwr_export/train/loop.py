@@ -204,7 +204,9 @@ def _train(
             train_data = _training_lines(cfg, contract, drawn_epoch)
         batches = bucket_batches(train_data.widths, step_lines, _rng(cfg.seed, progress.epoch))
         forward.train()
-        losses: list[float] = []
+        if progress.batch == 0:
+            progress.epoch_losses = []
+        losses = progress.epoch_losses  # saved with the run: a resumed epoch logs all its steps
         bar = tqdm(
             total=len(batches),
             initial=progress.batch,

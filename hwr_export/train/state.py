@@ -37,6 +37,7 @@ class Progress:
     best_cer: float = float("inf")
     history: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0  # training wall time so far, across resumes
+    epoch_losses: list[float] = field(default_factory=list)  # this epoch's step losses so far
 
 
 def save_run(

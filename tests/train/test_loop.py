@@ -72,6 +72,9 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
     for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
         assert torch.equal(x, y), name
     assert load_run(killed)["progress"].step == load_run(straight)["progress"].step == 6
+    # The log too: the resumed epoch's training loss covers the steps before the kill.
+    logs = [json.loads((run / "metrics.json").read_text())["epochs"] for run in (straight, killed)]
+    assert [r["train_loss"] for r in logs[0]] == [r["train_loss"] for r in logs[1]]
 
 
 def test_weight_average_is_validated_kept_and_resumed_exactly(tmp_path, monkeypatch):
