@@ -87,6 +87,7 @@ def main() -> None:
     parser.add_argument("--split", default="validation")
     parser.add_argument("--grid", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--note", default="", help="What else ran on the machine.")
     args = parser.parse_args()
 
     meta = Path(args.data) / args.split / "metadata.jsonl"
@@ -112,9 +113,10 @@ def main() -> None:
         "data": {"spec": args.data, "split": args.split, "lines": len(lines)},
         "model": checkpoint.name,
         "machine": machine_info("cpu", 1),
-        "note": "the machine's other core was busy training (load average "
-        f"{os.getloadavg()[0]:.1f} at the end of the run), so wall clock can overstate the "
-        "decoders' cost: the CPU-time column is their own work",
+        "note": (args.note + "; " if args.note else "")
+        + f"load average {os.getloadavg()[0]:.1f} at the end of the run: with other work on "
+        "the machine wall clock can overstate the decoders' cost; the CPU-time column is their "
+        "own work",
         "seconds": round(time.time() - started, 1),
         "decoding": decoding,
         "weights": asdict(LanguageModel.load("en").weights),
