@@ -146,3 +146,6 @@ def train_command(
         f"CER {best[prefix + 'val_cer']:.2%} WER {best[prefix + 'val_wer']:.2%} "
         f"-> {out / 'best.safetensors'}"
     )
+    from hwr_export.train import distributed
+
+    distributed.exit_finished_worker(distributed.launched_ranks())

@@ -102,6 +102,18 @@ def leave(ranks: Ranks, finished: bool = False) -> None:
         dist.destroy_process_group()
 
 
+def exit_finished_worker(ranks: Ranks) -> None:
+    """End a torchrun worker whose run has finished and written its files, without the
+    interpreter's exit-time teardown. In fresh-clone CI runs on a loaded 2-core machine, a
+    resumed run's rank 1 aborted there after its group was destroyed (SIGABRT, "terminate called
+    without an active exception": a C++ thread object destroyed while its thread still ran),
+    turning a finished run into a failed torchrun. A single process exits normally."""
+    if ranks.distributed:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
 def shard(ids: list[int], ranks: Ranks) -> tuple[int, int]:
     """This rank's contiguous slice [start, stop) of a global batch; sizes differ by at most one
     (rank 0 gets the extra lines), and a rank may get none in a short last batch."""
