@@ -106,8 +106,9 @@ def train_command(
 ) -> None:
     import dataclasses
 
+    from hwr_export.train import distributed
     from hwr_export.train.loop import TrainConfig, train
-    from hwr_export.train.state import epoch_cer
+    from hwr_export.train.state import averaged_won, epoch_cer
 
     cfg = TrainConfig(
         data=data,
@@ -128,7 +129,6 @@ def train_command(
         ema=ema,
     )
     if resume:  # the saved run's settings, except the flags given now (checked by train)
-        from hwr_export.train import distributed
         from hwr_export.train.loop import training_device
         from hwr_export.train.state import load_run
 
@@ -140,12 +140,10 @@ def train_command(
         cfg = _from_saved(saved, {name: getattr(cfg, name) for name in given})
     progress = train(cfg, out, resume=resume, threads=threads, device=device)
     best = min(progress.history, key=epoch_cer)
-    prefix = "ema_" if epoch_cer(best) < best["val_cer"] else ""
+    prefix = "ema_" if averaged_won(best) else ""
     typer.echo(
         f"best: epoch {best['epoch']}{' (averaged weights)' if prefix else ''} "
         f"CER {best[prefix + 'val_cer']:.2%} WER {best[prefix + 'val_wer']:.2%} "
         f"-> {out / 'best.safetensors'}"
     )
-    from hwr_export.train import distributed
-
     distributed.exit_finished_worker(distributed.launched_ranks())

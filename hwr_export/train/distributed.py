@@ -93,9 +93,9 @@ def join(ranks: Ranks, device: torch.device) -> Ranks:
 
 def leave(ranks: Ranks, finished: bool = False) -> None:
     """Tear down the process group. ``finished``: every rank got here normally, so they first
-    wait for each other; a rank that tore its group down while rank 0 was still writing the last
-    checkpoint was seen to abort in gloo's teardown ("terminate called without an active
-    exception"). After an error no rank waits: the others may never arrive."""
+    wait for each other and none destroys its group while rank 0 still writes the last
+    checkpoint (an abort seen at a worker's exit is handled by ``exit_finished_worker``). After
+    an error no rank waits: the others may never arrive."""
     if ranks.distributed and dist.is_initialized():
         if finished:
             dist.barrier()

@@ -50,6 +50,7 @@ from hwr_export.train.state import (
     BEST_NAME,
     STATE_NAME,
     Progress,
+    averaged_won,
     epoch_cer,
     load_run,
     save_run,
@@ -297,14 +298,14 @@ def _train(
         )
         if epoch_cer(record) < progress.best_cer:
             progress.best_cer = epoch_cer(record)
-            raw_better = record["val_cer"] <= record.get("ema_val_cer", math.inf)
+            ema_won = averaged_won(record)
             if ranks.is_main:
                 save_checkpoint(
-                    model if raw_better or ema is None else averaged_crnn(ema),
+                    averaged_crnn(ema) if ema is not None and ema_won else model,
                     out / BEST_NAME,
                     {
                         **record,
-                        "weights": "raw" if raw_better else "ema",
+                        "weights": "ema" if ema_won else "raw",
                         "data": cfg.data,
                         "val_data": val_spec,
                     },

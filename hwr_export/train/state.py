@@ -97,9 +97,15 @@ def load_run(out: Path) -> dict[str, Any]:
     return state
 
 
+def averaged_won(record: dict[str, Any]) -> bool:
+    """Whether an epoch's averaged weights (``--ema``) read validation better than its raw
+    weights (a tie goes to the raw weights)."""
+    return bool(record.get("ema_val_cer", math.inf) < record["val_cer"])
+
+
 def epoch_cer(record: dict[str, Any]) -> float:
     """An epoch's validation CER: the better of the raw and the averaged (``--ema``) weights."""
-    return float(min(record["val_cer"], record.get("ema_val_cer", math.inf)))
+    return float(record["ema_val_cer"] if averaged_won(record) else record["val_cer"])
 
 
 def write_metrics(out: Path, config: dict[str, Any], progress: Progress) -> None:
