@@ -83,6 +83,13 @@ def train_command(
     limit: Annotated[int | None, typer.Option(help="Use only N training lines.")] = None,
     val_limit: Annotated[int | None, typer.Option(help="Use only N validation lines.")] = None,
     init: Annotated[Path | None, typer.Option(help="Start from this checkpoint's weights.")] = None,
+    grow: Annotated[
+        bool,
+        typer.Option(
+            help="--init is a smaller preset (e.g. small for medium): copy the tensors that "
+            "fit, start the rest (new layers) fresh."
+        ),
+    ] = False,
     resume: Annotated[
         bool, typer.Option(help="Continue the run in --out where it stopped.")
     ] = False,
@@ -124,6 +131,7 @@ def train_command(
         limit=limit,
         val_limit=val_limit,
         init=str(init) if init else None,
+        grow=grow,
         skip_bad=skip_bad,
         fresh_synthetic=fresh_synthetic,
         ema=ema,

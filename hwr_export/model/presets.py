@@ -144,6 +144,22 @@ def small() -> CRNNConfig:
 
 
 @register_preset
+def medium() -> CRNNConfig:
+    """``small`` with a third BiLSTM layer: more accurate, ~1.2x small's time per line."""
+    return CRNNConfig(
+        name="medium",
+        input_height=64,
+        blocks=small().blocks,
+        proj_dim=192,
+        lstm_hidden=128,
+        lstm_layers=3,
+        dropout=0.25,
+        shortcut_head=True,
+        description="small with a third BiLSTM layer, ~1.4M parameters",
+    )
+
+
+@register_preset
 def tiny() -> CRNNConfig:
     """Smallest useful model, for microcontroller-class devices and fast tests."""
     return CRNNConfig(

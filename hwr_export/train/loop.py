@@ -35,6 +35,7 @@ from hwr_export.data.sources import (
 )
 from hwr_export.model.checkpoint import contract_for, load_checkpoint, save_checkpoint
 from hwr_export.model.crnn import CRNN
+from hwr_export.model.grow import grow_into
 from hwr_export.model.presets import get_preset
 from hwr_export.train import distributed
 from hwr_export.train.batches import (
@@ -83,6 +84,7 @@ class TrainConfig:
     limit: int | None = None  # use only the first N training lines
     val_limit: int | None = None
     init: str | None = None  # start from this checkpoint's weights (e.g. synthetic pre-training)
+    grow: bool = False  # --init may be a smaller preset: copy what fits, start the rest fresh
     save_minutes: float = 5.0  # also save mid-epoch this often
     skip_bad: bool = False
     fresh_synthetic: bool = False  # synthetic training data: new lines every epoch
@@ -181,7 +183,7 @@ def _train(
         + ranks.describe(cfg.batch_size),
     )
 
-    model = _initial_model(cfg, config, resuming=state is not None).to(dev)
+    model = _initial_model(cfg, config, ranks, resuming=state is not None).to(dev)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     step_lines = cfg.batch_size * ranks.world_size  # one step reads this many lines in all
     steps_per_epoch = math.ceil(len(train_data) / step_lines)
@@ -548,18 +550,25 @@ def averaged_crnn(ema: torch.optim.swa_utils.AveragedModel) -> CRNN:
     return module
 
 
-def _initial_model(cfg: TrainConfig, config, resuming: bool = False) -> CRNN:
+def _initial_model(cfg: TrainConfig, config, ranks: Ranks, resuming: bool = False) -> CRNN:
     """A fresh model, or ``--init``'s weights; a resumed run takes its weights from its state,
     so the --init file need not exist any more."""
     torch.manual_seed(cfg.seed)
     model = CRNN(config)
     if cfg.init and not resuming:
         source, _ = load_checkpoint(Path(cfg.init))
-        if source.config != config:
+        if cfg.grow:
+            report = grow_into(model, config, source, source.config, cfg.init)
+            say(ranks, f"hwr: grew {source.config.name!r} into {config.name!r}: {report.summary()}")
+        elif source.config != config:
             raise HwrError(
-                f"{cfg.init}: preset {source.config.name!r} does not match {cfg.preset!r}"
+                f"{cfg.init}: preset {source.config.name!r} does not match {cfg.preset!r} "
+                "(--grow starts a larger preset from a smaller one)"
             )
-        model.load_state_dict(source.state_dict())
+        else:
+            model.load_state_dict(source.state_dict())
+    elif cfg.grow and not resuming:
+        raise HwrError("--grow needs --init: the checkpoint to grow from")
     return model
 
 

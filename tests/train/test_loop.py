@@ -347,3 +347,20 @@ def test_a_folder_without_splits_holds_out_validation_lines(tmp_path, capsys):
     assert "no split folders" in err
     assert f"{len(train_part)} training lines, {len(val_part)} validation lines" in err
     assert progress.epoch == 1
+
+
+def test_a_larger_preset_grows_from_a_smaller_run_only_when_asked(tmp_path, capsys):
+    small = tmp_path / "small"
+    train(_config(preset="small", epochs=1, data="synthetic:8", val_limit=4), small, threads=1)
+    init = str(small / "best.safetensors")
+    with pytest.raises(HwrError, match="does not match 'medium' \\(--grow starts"):
+        train(_config(preset="medium", epochs=1, init=init), tmp_path / "strict", threads=1)
+    with pytest.raises(HwrError, match="--grow needs --init"):
+        train(_config(preset="medium", epochs=1, grow=True), tmp_path / "bare", threads=1)
+
+    grown = tmp_path / "grown"
+    cfg = _config(preset="medium", epochs=1, data="synthetic:8", val_limit=4, init=init, grow=True)
+    train(cfg, grown, threads=1)
+    assert "grew 'small' into 'medium': copied 64 tensors; fresh: rnn.l2" in capsys.readouterr().err
+    model, contract = load_checkpoint(grown / "best.safetensors")
+    assert contract.preset == "medium" and model.config.lstm_layers == 3
