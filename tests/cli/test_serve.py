@@ -106,7 +106,7 @@ def server(
 
 @pytest.fixture(scope="module")
 def onnx_file(server: Server, cache: Path) -> Path:
-    [path] = cache.glob("*/hwr-small-iam.onnx")  # the export `hwr serve` made and serves
+    [path] = cache.glob("*/hwr-medium-iam.onnx")  # the export `hwr serve` made and serves
     return path
 
 
@@ -265,7 +265,7 @@ def test_health_needs_no_key_and_model_tells_the_contract(server: Server, onnx_f
     import hashlib
 
     assert info["model"]["sha256"] == hashlib.sha256(onnx_file.read_bytes()).hexdigest()
-    assert info["model"]["source"] == "hwr-small-iam.safetensors"
+    assert info["model"]["source"] == "hwr-medium-iam.safetensors"
     assert info["contract"]["input_height"] == 64 and info["hwr_version"]
     assert info["limits"]["max_upload_bytes"] == MAX_UPLOAD
 
