@@ -17,10 +17,11 @@ and on IAM validation the same CER as fp32 (26.3%, a half-trained checkpoint):
 * Dynamic quantization of the convolutions (ConvInteger) is slower than fp32: not used.
 * Batch = single: DynamicQuantizeLSTM scales its input by the range of the whole batch, so a
   line's transcript depended on its batch mates. ``benchmarks/int8_variants.py`` (bundled
-  model, 226 IAM validation lines, 1 thread, 2-core EPYC; ms per line at batch 1 / 16, CER):
-  fp32 27.8 / 26.3, 10.00%; int8 batched 15.7 / 13.7, 10.17%, 207/226 lines identical;
-  int8 line by line 15.6 / 16.0, 10.17%, 226/226; int8 CNN + fp32 LSTM 23.8 / 21.3, 10.23%,
-  226/226. Line by line keeps more of int8's speed than an fp32 LSTM, so int8 exports say so
+  ``hwr-medium-iam``, 226 IAM validation lines, 1 thread, 2-core EPYC; ms per line at batch
+  1 / 16, CER): fp32 8.0 / 6.3, 7.36%; int8 batched 3.8 / 3.3, 7.71% / 7.64%, 199/226 lines
+  identical; int8 line by line 3.8 / 3.9, 7.64%, 226/226; int8 CNN + fp32 LSTM 6.6 / 4.8,
+  7.64%, 226/226 (so int8's 0.28 CER points come from the CNN, not the LSTM). Line by line
+  keeps more of int8's speed than an fp32 LSTM, so int8 exports say so
   in their contract (``batch_independent=False``) and ``runtimes.batching`` runs them one
   line at a time.
 
