@@ -6,7 +6,7 @@ Each config is plain data so it can be saved next to the weights and rebuilt exa
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from runtimes.contract import IAM_CHARSET, REFERENCE_CHARSET
@@ -146,15 +146,10 @@ def small() -> CRNNConfig:
 @register_preset
 def medium() -> CRNNConfig:
     """``small`` with a third BiLSTM layer: more accurate, ~1.2x small's time per line."""
-    return CRNNConfig(
+    return replace(
+        small(),
         name="medium",
-        input_height=64,
-        blocks=small().blocks,
-        proj_dim=192,
-        lstm_hidden=128,
         lstm_layers=3,
-        dropout=0.25,
-        shortcut_head=True,
         description="small with a third BiLSTM layer, ~1.4M parameters",
     )
 
