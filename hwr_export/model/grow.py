@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from torch import nn
-
-from hwr_export.model.presets import CRNNConfig
+from hwr_export.model.crnn import CRNN
 from runtimes.errors import HwrError
 
 
@@ -36,35 +34,31 @@ def _layer(name: str) -> str:
     return module
 
 
-def grow_into(
-    target: nn.Module,
-    target_config: CRNNConfig,
-    source: nn.Module,
-    source_config: CRNNConfig,
-    source_name: str,
-) -> GrowReport:
+def grow_into(target: CRNN, source: CRNN, source_name: str) -> GrowReport:
     """Copy ``source``'s fitting tensors into ``target`` (in place)."""
+    have_config, want_config = source.config, target.config
     for field in ("input_height", "charset"):
-        if getattr(source_config, field) != getattr(target_config, field):
+        if getattr(have_config, field) != getattr(want_config, field):
             raise HwrError(
-                f"{source_name}: cannot grow preset {source_config.name!r} into "
-                f"{target_config.name!r}: their {field.replace('_', ' ')} differs"
+                f"{source_name}: cannot grow preset {have_config.name!r} into "
+                f"{want_config.name!r}: their {field.replace('_', ' ')} differs"
             )
     want = target.state_dict()
-    have = source.state_dict()
-    copied, dropped = [], []
-    for name, tensor in have.items():
+    copied: list[str] = []
+    dropped: list[str] = []
+    for name, tensor in source.state_dict().items():
         if name in want and want[name].shape == tensor.shape:
             want[name] = tensor.clone()
             copied.append(name)
         else:
             dropped.append(name)
-    misfit = [n for n in want if n.startswith("cnn.") and n not in copied]
+    filled = set(copied)
+    fresh = tuple(n for n in want if n not in filled)
+    misfit = [n for n in fresh if n.startswith("cnn.")]
     if misfit:
         raise HwrError(
-            f"{source_name}: cannot grow preset {source_config.name!r} into "
-            f"{target_config.name!r}: the convolutional layers differ ({misfit[0]})"
+            f"{source_name}: cannot grow preset {have_config.name!r} into "
+            f"{want_config.name!r}: the convolutional layers differ ({misfit[0]})"
         )
     target.load_state_dict(want)
-    fresh = tuple(n for n in want if n not in copied)
     return GrowReport(tuple(copied), fresh, tuple(dropped))

@@ -558,7 +558,7 @@ def _initial_model(cfg: TrainConfig, config, ranks: Ranks, resuming: bool = Fals
     if cfg.init and not resuming:
         source, _ = load_checkpoint(Path(cfg.init))
         if cfg.grow:
-            report = grow_into(model, config, source, source.config, cfg.init)
+            report = grow_into(model, source, cfg.init)
             say(ranks, f"hwr: grew {source.config.name!r} into {config.name!r}: {report.summary()}")
         elif source.config != config:
             raise HwrError(

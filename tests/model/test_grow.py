@@ -21,9 +21,9 @@ def _pair(**target_changes):
 
 
 def test_grown_model_keeps_the_front_end_and_first_layer_and_adds_fresh_layers():
-    source, source_config, target, target_config = _pair()
+    source, _, target, _ = _pair()
     fresh_before = {k: v.clone() for k, v in target.state_dict().items()}
-    report = grow_into(target, target_config, source, source_config, "small.safetensors")
+    report = grow_into(target, source, "small.safetensors")
 
     images = torch.rand(2, 1, 32, 96)
     assert torch.equal(target.features(images), source.features(images))
@@ -36,10 +36,10 @@ def test_grown_model_keeps_the_front_end_and_first_layer_and_adds_fresh_layers()
 
 
 def test_a_different_front_end_cannot_be_grown_into():
-    source, source_config, _, _ = _pair()
+    source, _, _, _ = _pair()
     other = dataclasses.replace(get_preset("small"), input_height=32)
     with pytest.raises(HwrError, match="small.safetensors: .*convolutional layers differ"):
-        grow_into(CRNN(other), other, source, source_config, "small.safetensors")
+        grow_into(CRNN(other), source, "small.safetensors")
 
 
 @pytest.mark.parametrize("field", ["input_height", "charset"])
@@ -48,4 +48,4 @@ def test_a_different_height_or_charset_cannot_be_grown_into(field):
     value = 64 if field == "input_height" else "abc"
     other = dataclasses.replace(source_config, **{field: value})
     with pytest.raises(HwrError, match=f"their {field.replace('_', ' ')} differs"):
-        grow_into(CRNN(other), other, source, source_config, "x.safetensors")
+        grow_into(CRNN(other), source, "x.safetensors")
