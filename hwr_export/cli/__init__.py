@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import typer
 
+from hwr_export.cli.average import average_command
 from hwr_export.cli.bench import bench_command, parity_command
 from hwr_export.cli.data import synth_command
 from hwr_export.cli.export import export_command
@@ -27,6 +28,9 @@ app = typer.Typer(
 )
 app.command("models", help="List the model presets.")(models_command)
 app.command("train", help="Train a CRNN on a line dataset.")(train_command)
+app.command("average", help="Average checkpoints of one preset into one (a model soup).")(
+    average_command
+)
 app.command("export", help="Export a checkpoint to TorchScript / ONNX (fp32, int8, fp16).")(
     export_command
 )
