@@ -110,6 +110,19 @@ def train_command(
             "off), validated each epoch; best.safetensors keeps the better of the two."
         ),
     ] = 0.0,
+    teacher: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also learn this checkpoint's per-frame outputs (knowledge distillation); "
+            "it must share the line height, charset and width stride."
+        ),
+    ] = None,
+    distill_weight: Annotated[
+        float, typer.Option(help="Weight of the teacher's term next to the CTC loss.")
+    ] = 1.0,
+    distill_temperature: Annotated[
+        float, typer.Option(help="Softens teacher and student distributions alike.")
+    ] = 1.0,
 ) -> None:
     import dataclasses
 
@@ -135,6 +148,9 @@ def train_command(
         skip_bad=skip_bad,
         fresh_synthetic=fresh_synthetic,
         ema=ema,
+        teacher=str(teacher) if teacher else None,
+        distill_weight=distill_weight,
+        distill_temperature=distill_temperature,
     )
     if resume:  # the saved run's settings, except the flags given now (checked by train)
         from hwr_export.train.loop import training_device

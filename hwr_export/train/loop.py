@@ -46,6 +46,7 @@ from hwr_export.train.batches import (
     prepare_lines,
     training_batch,
 )
+from hwr_export.train.distill import distillation_loss, load_teacher
 from hwr_export.train.distributed import Ranks, say
 from hwr_export.train.state import (
     BEST_NAME,
@@ -91,14 +92,27 @@ class TrainConfig:
     # Exponential moving average of the weights (decay per step; 0: off). Validated next to
     # the raw weights each epoch; best.safetensors keeps whichever reads validation better.
     ema: float = 0.0
+    # Knowledge distillation: also learn this checkpoint's per-frame outputs (train/distill.py).
+    teacher: str | None = None
+    distill_weight: float = 1.0  # of the teacher's term, next to the CTC loss's 1
+    distill_temperature: float = 1.0  # softens both distributions; > 1 shows more of the ranks
     world_size: int = (
         1  # training processes (torchrun); each step reads world_size * batch_size lines
     )
 
     def __post_init__(self) -> None:
-        for name in ("lr", "weight_decay", "clip_norm", "aux_weight", "save_minutes"):
+        for name in (
+            "lr",
+            "weight_decay",
+            "clip_norm",
+            "aux_weight",
+            "save_minutes",
+            "distill_weight",
+            "distill_temperature",
+        ):
             value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0) or (name == "lr" and value == 0):
+            positive = name in ("lr", "distill_temperature")
+            if not (math.isfinite(value) and value >= 0) or (positive and value == 0):
                 raise HwrError(
                     f"--{name.replace('_', '-')} must be a finite positive number, got {value}"
                 )
@@ -196,6 +210,7 @@ def _train(
         progress = state["progress"]
         say(ranks, f"hwr: resuming at epoch {progress.epoch + 1}, step {progress.step}")
     ema = weight_average(model, cfg.ema, state.get("ema") if state else None)
+    teacher = _teacher(cfg, contract, dev, ranks)
     forward = _training_forward(model, ranks, dev, uses_shortcut=cfg.aux_weight > 0)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     config_dict = dataclasses.asdict(cfg)
@@ -227,7 +242,7 @@ def _train(
             torch.manual_seed(cfg.seed * 1_000_003 + progress.step)
             _plateau_warmup(cfg, optimizer, progress.step)
             loss_sum = _train_step(
-                forward, optimizer, ctc, cfg, train_data, part, contract, dev, ranks
+                forward, optimizer, ctc, cfg, train_data, part, contract, dev, ranks, teacher
             )
             # One collective per step: the batch's mean loss and whether any rank was interrupted,
             # so every rank takes the same decision below.
@@ -472,7 +487,23 @@ def training_device(name: str, local_rank: int = 0) -> torch.device:
     return torch.device("cpu")
 
 
-def _train_step(forward, optimizer, ctc, cfg, data, part, contract, device, ranks) -> float:
+def _teacher(
+    cfg: TrainConfig, contract: ModelContract, device: torch.device, ranks: Ranks
+) -> CRNN | None:
+    if cfg.teacher is None:
+        return None
+    teacher = load_teacher(Path(cfg.teacher), contract, device)
+    say(
+        ranks,
+        f"hwr: distilling from {cfg.teacher} (preset {teacher.config.name!r}): weight "
+        f"{cfg.distill_weight}, temperature {cfg.distill_temperature}",
+    )
+    return teacher
+
+
+def _train_step(
+    forward, optimizer, ctc, cfg, data, part, contract, device, ranks, teacher=None
+) -> float:
     """One optimizer step on this rank's part of the batch; returns its summed line loss.
 
     CTC's mean is over lines (each divided by its target length), so the batch mean is the
@@ -482,10 +513,17 @@ def _train_step(forward, optimizer, ctc, cfg, data, part, contract, device, rank
     images, targets, lengths = training_batch(data, part.ids, contract, part.rngs, cfg.augment)
     if ranks.distributed:  # every rank pads to the global batch's widest line, as one process would
         images = pad_to_width(images, distributed.max_across(images.shape[-1], ranks), contract)
-    logits, aux = forward(images.to(device))
+    images = images.to(device)
+    logits, aux = forward(images)
     loss = _ctc_loss(ctc, logits, targets, lengths)
     if aux is not None and cfg.aux_weight > 0:
         loss = loss + cfg.aux_weight * _ctc_loss(ctc, aux, targets, lengths)
+    if teacher is not None and cfg.distill_weight > 0:
+        with torch.no_grad():
+            taught = teacher(images)
+        loss = loss + cfg.distill_weight * distillation_loss(
+            logits, taught, cfg.distill_temperature
+        )
     optimizer.zero_grad(set_to_none=True)
     (loss * part.share if ranks.distributed else loss).backward()
     nn.utils.clip_grad_norm_(forward.parameters(), cfg.clip_norm)
