@@ -155,6 +155,33 @@ def medium() -> CRNNConfig:
 
 
 @register_preset
+def large() -> CRNNConfig:
+    """A teacher for ``hwr train --teacher``: twice ``medium``'s channels, 256-wide BiLSTMs.
+
+    Same line height, charset and width stride as ``small`` and ``medium``, so its frames line up
+    with theirs. Meant for a GPU (about 4x ``medium``'s multiply-adds); not a deployment model.
+    """
+    return CRNNConfig(
+        name="large",
+        input_height=64,
+        blocks=(
+            ConvBlock(32, pool=(2, 2)),
+            ConvBlock(64, pool=(2, 2)),
+            ConvBlock(96),
+            ConvBlock(128, pool=(2, 1)),
+            ConvBlock(192),
+            ConvBlock(192, pool=(2, 1)),
+        ),
+        proj_dim=256,
+        lstm_hidden=256,
+        lstm_layers=3,
+        dropout=0.3,
+        shortcut_head=True,
+        description="teacher for distillation (GPU): medium's frames, wider throughout",
+    )
+
+
+@register_preset
 def tiny() -> CRNNConfig:
     """Smallest useful model, for microcontroller-class devices and fast tests."""
     return CRNNConfig(

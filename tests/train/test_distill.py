@@ -162,3 +162,13 @@ def test_cli_names_a_teacher_that_does_not_fit(tmp_path):
     assert result.exit_code == 1
     assert "small.safetensors: cannot teach preset 'tiny'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_large_preset_can_teach_small_and_medium(tmp_path):
+    torch.manual_seed(0)
+    save_checkpoint(CRNN(get_preset("large")), tmp_path / "large.safetensors")
+    for student in ("small", "medium"):
+        contract = contract_for(get_preset(student))
+        teacher = load_teacher(tmp_path / "large.safetensors", contract, torch.device("cpu"))
+        images = torch.rand(1, 1, 64, 240)
+        assert teacher(images).shape == CRNN(get_preset(student)).eval()(images).shape
