@@ -10,9 +10,8 @@ import torch
 from hwr_export.model.checkpoint import contract_for, load_checkpoint, save_checkpoint
 from hwr_export.model.crnn import CRNN
 from hwr_export.model.presets import get_preset
-from hwr_export.train import loop
 from hwr_export.train.distill import distillation_loss, load_teacher
-from hwr_export.train.loop import TrainConfig, train
+from hwr_export.train.loop import train
 from hwr_export.train.state import load_run
 from runtimes.errors import HwrError
 
@@ -61,33 +60,19 @@ def test_the_teacher_is_frozen_and_in_eval_mode(tmp_path):
     assert not any(p.requires_grad for p in teacher.parameters())
 
 
-def _config(**overrides):
-    base = dict(
-        data="synthetic:24",
-        preset="tiny",
-        epochs=2,
-        batch_size=8,
-        lr=3e-3,
-        warmup_steps=2,
-        val_limit=8,
-        save_minutes=0.0,
-        augment=False,
-    )
-    return TrainConfig(**{**base, **overrides})
-
-
 def _agreement(a, b, images):
     return (a(images).argmax(-1) == b(images).argmax(-1)).float().mean().item()
 
 
-def test_a_student_taught_only_by_the_teacher_learns_its_outputs(tmp_path, capsys):
+def test_a_student_taught_only_by_the_teacher_learns_its_outputs(tmp_path, capsys, tiny_config):
     """With the CTC loss weighed down to nothing next to the teacher's term, the student
     ends much closer to the teacher's frame choices than where it started."""
     torch.manual_seed(5)
     teacher = CRNN(get_preset("tiny")).eval()
     save_checkpoint(teacher, tmp_path / "teacher.safetensors")
-    cfg = _config(
+    cfg = tiny_config(
         epochs=6,
+        augment=False,
         teacher=str(tmp_path / "teacher.safetensors"),
         distill_weight=1000.0,
         distill_temperature=2.0,
@@ -102,24 +87,13 @@ def test_a_student_taught_only_by_the_teacher_learns_its_outputs(tmp_path, capsy
     assert _agreement(student, teacher, images) > _agreement(start, teacher, images) + 0.3
 
 
-def test_a_distilled_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
+def test_a_distilled_run_resumes_to_the_same_weights(tmp_path, tiny_config, kill_at_step):
     torch.manual_seed(5)
     save_checkpoint(CRNN(get_preset("tiny")), tmp_path / "teacher.safetensors")
-    cfg = _config(teacher=str(tmp_path / "teacher.safetensors"), distill_weight=0.5)
+    cfg = tiny_config(teacher=str(tmp_path / "teacher.safetensors"), distill_weight=0.5)
     train(cfg, tmp_path / "straight", threads=1)
 
-    real_step, calls = loop._train_step, {"n": 0}
-
-    def dying_step(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 5:
-            raise KeyboardInterrupt
-        return real_step(*args, **kwargs)
-
-    monkeypatch.setattr(loop, "_train_step", dying_step)
-    with pytest.raises(KeyboardInterrupt):
-        train(cfg, tmp_path / "killed", threads=1)
-    monkeypatch.setattr(loop, "_train_step", real_step)
+    kill_at_step(cfg, tmp_path / "killed")
     train(cfg, tmp_path / "killed", resume=True, threads=1)
     a, b = load_run(tmp_path / "straight"), load_run(tmp_path / "killed")
     for name, x in a["model"].items():
@@ -128,11 +102,11 @@ def test_a_distilled_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
     assert saved["teacher"].endswith("teacher.safetensors") and saved["distill_weight"] == 0.5
 
 
-def test_a_missing_teacher_or_a_zero_temperature_is_a_one_line_error(tmp_path):
+def test_a_missing_teacher_or_a_zero_temperature_is_a_one_line_error(tmp_path, tiny_config):
     with pytest.raises(HwrError, match="nowhere.safetensors: checkpoint not found"):
-        train(_config(teacher=str(tmp_path / "nowhere.safetensors")), tmp_path / "a", threads=1)
+        train(tiny_config(teacher=str(tmp_path / "nowhere.safetensors")), tmp_path / "a", threads=1)
     with pytest.raises(HwrError, match="--distill-temperature must be a finite positive"):
-        _config(distill_temperature=0.0)
+        tiny_config(distill_temperature=0.0)
 
 
 def test_cli_names_a_teacher_that_does_not_fit(tmp_path):

@@ -10,27 +10,13 @@ from typer.testing import CliRunner
 from hwr_export.cli import app
 from hwr_export.model.checkpoint import load_checkpoint
 from hwr_export.train import loop
-from hwr_export.train.loop import TrainConfig, train
+from hwr_export.train.loop import train
 from hwr_export.train.state import load_run
 from runtimes.errors import HwrError
 
 
-def _config(**overrides):
-    base = dict(
-        data="synthetic:24",
-        preset="tiny",
-        epochs=2,
-        batch_size=8,
-        lr=3e-3,
-        warmup_steps=2,
-        val_limit=8,
-        save_minutes=0.0,
-    )
-    return TrainConfig(**{**base, **overrides})
-
-
-def test_a_few_steps_reduce_the_loss(tmp_path):
-    progress = train(_config(epochs=4, augment=False, data="synthetic:16"), tmp_path, threads=1)
+def test_a_few_steps_reduce_the_loss(tmp_path, tiny_config):
+    progress = train(tiny_config(epochs=4, augment=False, data="synthetic:16"), tmp_path, threads=1)
     losses = [r["train_loss"] for r in progress.history]
     assert losses[-1] < losses[0] * 0.9
     log = json.loads((tmp_path / "metrics.json").read_text())
@@ -40,33 +26,16 @@ def test_a_few_steps_reduce_the_loss(tmp_path):
     assert contract.preset == "tiny" and contract.metrics["val_cer"] == log["best"]["val_cer"]
 
 
-def _train_killed_at_step(cfg: TrainConfig, out: Path, monkeypatch, step: int = 5) -> None:
-    """Train until step ``step`` raises KeyboardInterrupt, as a kill would (step 5: mid-way
-    through the second epoch, at 3 batches per epoch)."""
-    real_step, calls = loop._train_step, {"n": 0}
-
-    def dying_step(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == step:
-            raise KeyboardInterrupt
-        return real_step(*args, **kwargs)
-
-    monkeypatch.setattr(loop, "_train_step", dying_step)
-    with pytest.raises(KeyboardInterrupt):
-        train(cfg, out, threads=1)
-    monkeypatch.setattr(loop, "_train_step", real_step)
-
-
-def test_killed_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
+def test_killed_run_resumes_to_the_same_weights(tmp_path, tiny_config, kill_at_step):
     straight = tmp_path / "straight"
-    train(_config(), straight, threads=1)
+    train(tiny_config(), straight, threads=1)
 
     killed = tmp_path / "killed"
-    _train_killed_at_step(_config(), killed, monkeypatch)
+    kill_at_step(tiny_config(), killed)
     saved = load_run(killed)["progress"]
     assert (saved.epoch, saved.batch, saved.step) == (1, 1, 4)
 
-    train(_config(), killed, resume=True, threads=1)
+    train(tiny_config(), killed, resume=True, threads=1)
     a, _ = load_checkpoint(straight / "last.safetensors")
     b, _ = load_checkpoint(killed / "last.safetensors")
     for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
@@ -77,9 +46,9 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
     assert [r["train_loss"] for r in logs[0]] == [r["train_loss"] for r in logs[1]]
 
 
-def test_weight_average_is_validated_kept_and_resumed_exactly(tmp_path, monkeypatch):
+def test_weight_average_is_validated_kept_and_resumed_exactly(tmp_path, tiny_config, kill_at_step):
     straight = tmp_path / "straight"
-    train(_config(ema=0.5), straight, threads=1)
+    train(tiny_config(ema=0.5), straight, threads=1)
     log = json.loads((straight / "metrics.json").read_text())
     assert {"ema_val_cer", "ema_val_wer", "ema_val_loss"} <= log["epochs"][0].keys()
     best = log["best"]
@@ -88,8 +57,8 @@ def test_weight_average_is_validated_kept_and_resumed_exactly(tmp_path, monkeypa
     assert contract.metrics["weights"] in ("raw", "ema")
 
     killed = tmp_path / "killed"
-    _train_killed_at_step(_config(ema=0.5), killed, monkeypatch)
-    train(_config(ema=0.5), killed, resume=True, threads=1)
+    kill_at_step(tiny_config(ema=0.5), killed)
+    train(tiny_config(ema=0.5), killed, resume=True, threads=1)
     a, b = load_run(straight), load_run(killed)
     for name, x in a["ema"].items():
         assert torch.equal(x, b["ema"][name]), name
@@ -97,43 +66,43 @@ def test_weight_average_is_validated_kept_and_resumed_exactly(tmp_path, monkeypa
     assert not torch.equal(a["ema"]["module.head.weight"], a["model"]["head.weight"])
 
 
-def test_weight_averaging_may_start_when_a_run_resumes(tmp_path, capsys):
-    train(_config(epochs=1), tmp_path, threads=1)
+def test_weight_averaging_may_start_when_a_run_resumes(tmp_path, capsys, tiny_config):
+    train(tiny_config(epochs=1), tmp_path, threads=1)
     assert "ema" not in load_run(tmp_path)
-    train(_config(epochs=2, ema=0.9), tmp_path, resume=True, threads=1)
+    train(tiny_config(epochs=2, ema=0.9), tmp_path, resume=True, threads=1)
     assert "resuming with --ema 0.9" in capsys.readouterr().err
     assert "ema" in load_run(tmp_path)
     assert "ema_val_cer" in json.loads((tmp_path / "metrics.json").read_text())["epochs"][1]
 
 
 @pytest.mark.parametrize("decay", [-0.1, 1.0, float("nan")])
-def test_a_bad_average_decay_is_a_one_line_error(decay):
+def test_a_bad_average_decay_is_a_one_line_error(decay, tiny_config):
     with pytest.raises(HwrError, match="--ema must be in"):
-        _config(ema=decay)
+        tiny_config(ema=decay)
 
 
-def test_a_run_started_from_init_resumes_without_the_init_file(tmp_path):
+def test_a_run_started_from_init_resumes_without_the_init_file(tmp_path, tiny_config):
     """The init weights are only the start: resuming reads the state, not --init again."""
     first = tmp_path / "first"
-    train(_config(epochs=1), first, threads=1)
+    train(tiny_config(epochs=1), first, threads=1)
     init = tmp_path / "init.safetensors"
     (first / "best.safetensors").rename(init)
     run = tmp_path / "run"
-    train(_config(epochs=1, init=str(init)), run, threads=1)
+    train(tiny_config(epochs=1, init=str(init)), run, threads=1)
     init.unlink()
-    progress = train(_config(epochs=2, init=str(init)), run, resume=True, threads=1)
+    progress = train(tiny_config(epochs=2, init=str(init)), run, resume=True, threads=1)
     assert progress.epoch == 2
 
 
-def test_existing_run_is_not_overwritten_without_resume(tmp_path):
-    train(_config(epochs=1), tmp_path, threads=1)
+def test_existing_run_is_not_overwritten_without_resume(tmp_path, tiny_config):
+    train(tiny_config(epochs=1), tmp_path, threads=1)
     with pytest.raises(HwrError, match="pass --resume"):
-        train(_config(epochs=1), tmp_path, threads=1)
+        train(tiny_config(epochs=1), tmp_path, threads=1)
 
 
-def test_resume_without_a_run_is_a_clear_error(tmp_path):
+def test_resume_without_a_run_is_a_clear_error(tmp_path, tiny_config):
     with pytest.raises(HwrError, match="nothing to resume"):
-        train(_config(), tmp_path / "empty", resume=True, threads=1)
+        train(tiny_config(), tmp_path / "empty", resume=True, threads=1)
 
 
 def test_cli_trains_and_reports_the_best_epoch(tmp_path):
@@ -172,22 +141,22 @@ def test_cli_bad_data_is_one_line_without_traceback(tmp_path):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error where there is no GPU")
-def test_cuda_asked_without_a_gpu_is_an_error_not_a_fallback(tmp_path):
+def test_cuda_asked_without_a_gpu_is_an_error_not_a_fallback(tmp_path, tiny_config):
     with pytest.raises(HwrError, match="no CUDA GPU"):
-        train(_config(epochs=1), tmp_path, threads=1, device="cuda")
+        train(tiny_config(epochs=1), tmp_path, threads=1, device="cuda")
     assert not (tmp_path / "last_state.pt").exists()
 
 
-def test_auto_device_trains_where_torch_can(tmp_path):
-    progress = train(_config(epochs=1), tmp_path, threads=1, device="auto")
+def test_auto_device_trains_where_torch_can(tmp_path, tiny_config):
+    progress = train(tiny_config(epochs=1), tmp_path, threads=1, device="auto")
     assert progress.epoch == 1 and (tmp_path / "best.safetensors").is_file()
 
 
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-def test_training_on_cuda_resumes_on_cpu(tmp_path):
-    train(_config(epochs=1), tmp_path, threads=1, device="cuda")
-    progress = train(_config(epochs=2), tmp_path, resume=True, threads=1, device="cpu")
+def test_training_on_cuda_resumes_on_cpu(tmp_path, tiny_config):
+    train(tiny_config(epochs=1), tmp_path, threads=1, device="cuda")
+    progress = train(tiny_config(epochs=2), tmp_path, resume=True, threads=1, device="cpu")
     assert progress.epoch == 2
     losses = [r["train_loss"] for r in progress.history]
     assert all(loss == loss for loss in losses)  # finite on both devices
@@ -205,8 +174,8 @@ class _RunsCode:
         return (os.system, (f"touch {self.marker}",))
 
 
-def test_crafted_state_file_is_refused_without_running_it(tmp_path):
-    train(_config(epochs=1), tmp_path, threads=1)
+def test_crafted_state_file_is_refused_without_running_it(tmp_path, tiny_config):
+    train(tiny_config(epochs=1), tmp_path, threads=1)
     marker = tmp_path / "pwned"
     genuine = torch.load(tmp_path / "last_state.pt", weights_only=True)
     torch.save({**genuine, "config": _RunsCode(marker)}, tmp_path / "last_state.pt")
@@ -256,9 +225,11 @@ def test_a_file_that_is_not_a_state_is_refused_in_one_line(tmp_path):
     assert "\n" not in str(info.value)
 
 
-def test_resume_keeps_the_runs_settings_and_refuses_conflicting_flags(tmp_path, monkeypatch):
+def test_resume_keeps_the_runs_settings_and_refuses_conflicting_flags(
+    tmp_path, tiny_config, kill_at_step
+):
     out = tmp_path / "run"
-    _train_killed_at_step(_config(epochs=1), out, monkeypatch, step=2)
+    kill_at_step(tiny_config(epochs=1), out, step=2)
     runner = CliRunner()
     bad = runner.invoke(app, ["train", "--out", str(out), "--resume", "--lr", "999"])
     assert bad.exit_code == 1 and "--lr 999.0" in bad.output and "0.003" in bad.output
@@ -291,16 +262,18 @@ def test_an_unwritable_run_folder_is_refused_before_training(tmp_path):
     assert "training lines" not in result.output  # refused before any data was made
 
 
-def test_a_diverging_run_stops_and_never_saves_non_finite_weights(tmp_path):
+def test_a_diverging_run_stops_and_never_saves_non_finite_weights(tmp_path, tiny_config):
     with pytest.raises(HwrError, match="training diverged"):
-        train(_config(lr=1e30), tmp_path, threads=1)
+        train(tiny_config(lr=1e30), tmp_path, threads=1)
     for name in ("best.safetensors", "last.safetensors"):
         if (tmp_path / name).exists():
             model, _ = load_checkpoint(tmp_path / name)
             assert all(torch.isfinite(p).all() for p in model.parameters()), name
 
 
-def test_ctrl_c_saves_after_the_step_and_names_the_resume_command(tmp_path, monkeypatch):
+def test_ctrl_c_saves_after_the_step_and_names_the_resume_command(
+    tmp_path, monkeypatch, tiny_config
+):
     import os
     import signal
 
@@ -314,13 +287,13 @@ def test_ctrl_c_saves_after_the_step_and_names_the_resume_command(tmp_path, monk
 
     monkeypatch.setattr(loop, "_train_step", step_then_ctrl_c)
     with pytest.raises(HwrError, match="--resume") as info:
-        train(_config(save_minutes=60.0), tmp_path, threads=1)
+        train(tiny_config(save_minutes=60.0), tmp_path, threads=1)
     assert f"hwr train --out {tmp_path} --resume" in str(info.value)
     assert load_run(tmp_path)["progress"].step == 2
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_a_folder_without_splits_holds_out_validation_lines(tmp_path, capsys):
+def test_a_folder_without_splits_holds_out_validation_lines(tmp_path, capsys, tiny_config):
     from PIL import Image
 
     from hwr_export.data.sources import hold_out, open_lines
@@ -342,24 +315,28 @@ def test_a_folder_without_splits_holds_out_validation_lines(tmp_path, capsys):
     moved_val = hold_out(open_lines(str(moved), "train"), "validation")
     assert [Path(s.name).name for s in moved_val] == [Path(s.name).name for s in val_part]
     moved.rename(folder)
-    progress = train(_config(data=str(folder), epochs=1, val_limit=None), tmp_path / "r", threads=1)
+    progress = train(
+        tiny_config(data=str(folder), epochs=1, val_limit=None), tmp_path / "r", threads=1
+    )
     err = capsys.readouterr().err
     assert "no split folders" in err
     assert f"{len(train_part)} training lines, {len(val_part)} validation lines" in err
     assert progress.epoch == 1
 
 
-def test_a_larger_preset_grows_from_a_smaller_run_only_when_asked(tmp_path, capsys):
+def test_a_larger_preset_grows_from_a_smaller_run_only_when_asked(tmp_path, capsys, tiny_config):
     small = tmp_path / "small"
-    train(_config(preset="small", epochs=1, data="synthetic:8", val_limit=4), small, threads=1)
+    train(tiny_config(preset="small", epochs=1, data="synthetic:8", val_limit=4), small, threads=1)
     init = str(small / "best.safetensors")
     with pytest.raises(HwrError, match="does not match 'medium' \\(--grow starts"):
-        train(_config(preset="medium", epochs=1, init=init), tmp_path / "strict", threads=1)
+        train(tiny_config(preset="medium", epochs=1, init=init), tmp_path / "strict", threads=1)
     with pytest.raises(HwrError, match="--grow needs --init"):
-        train(_config(preset="medium", epochs=1, grow=True), tmp_path / "bare", threads=1)
+        train(tiny_config(preset="medium", epochs=1, grow=True), tmp_path / "bare", threads=1)
 
     grown = tmp_path / "grown"
-    cfg = _config(preset="medium", epochs=1, data="synthetic:8", val_limit=4, init=init, grow=True)
+    cfg = tiny_config(
+        preset="medium", epochs=1, data="synthetic:8", val_limit=4, init=init, grow=True
+    )
     train(cfg, grown, threads=1)
     assert "grew 'small' into 'medium': copied 64 tensors; fresh: rnn.l2" in capsys.readouterr().err
     model, contract = load_checkpoint(grown / "best.safetensors")
