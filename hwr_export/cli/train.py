@@ -86,8 +86,8 @@ def train_command(
     grow: Annotated[
         bool,
         typer.Option(
-            help="--init is a smaller preset (e.g. small for medium): copy the tensors that "
-            "fit, start the rest (new layers) fresh."
+            help="--init is a smaller preset (e.g. small for medium, medium for wide): copy "
+            "what fits, widen what is narrower (same function), start new layers fresh."
         ),
     ] = False,
     resume: Annotated[
