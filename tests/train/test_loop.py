@@ -278,6 +278,7 @@ def test_ctrl_c_saves_after_the_step_and_names_the_resume_command(
     import signal
 
     real_step, calls = loop._train_step, {"n": 0}
+    handler_before = signal.getsignal(signal.SIGINT)  # SIG_IGN under `nohup ... &`
 
     def step_then_ctrl_c(*args, **kwargs):
         calls["n"] += 1
@@ -290,7 +291,7 @@ def test_ctrl_c_saves_after_the_step_and_names_the_resume_command(
         train(tiny_config(save_minutes=60.0), tmp_path, threads=1)
     assert f"hwr train --out {tmp_path} --resume" in str(info.value)
     assert load_run(tmp_path)["progress"].step == 2
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is handler_before  # the caller's handler is back
 
 
 def test_a_folder_without_splits_holds_out_validation_lines(tmp_path, capsys, tiny_config):
