@@ -33,8 +33,8 @@ demo: fonts
 	$(BIN)/hwr train --data synthetic:256 --preset tiny --epochs 2 --lr 3e-3 --warmup-steps 10 --val-limit 32 --threads 1 --out $(DEMO)/tiny-run
 	$(BIN)/hwr synth --count 6 --seed 7 --out $(DEMO)/lines
 	$(BIN)/hwr export --format all --int8 --fp16 --out $(DEMO)/export
-	$(BIN)/hwr transcribe $(DEMO)/export/hwr-medium-iam.onnx $(DEMO)/lines
-	$(BIN)/hwr transcribe $(DEMO)/export/hwr-medium-iam.int8.onnx $(DEMO)/lines
+	$(BIN)/hwr transcribe $(DEMO)/export/hwr-wide-iam.onnx $(DEMO)/lines
+	$(BIN)/hwr transcribe $(DEMO)/export/hwr-wide-iam.int8.onnx $(DEMO)/lines
 	$(BIN)/hwr bench --data synthetic:64 --limit 48 --seed-lines 5 --threads 1 --check --markdown $(DEMO)/bench.md
 
 test: setup

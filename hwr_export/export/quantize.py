@@ -17,11 +17,12 @@ and on IAM validation the same CER as fp32 (26.3%, a half-trained checkpoint):
 * Dynamic quantization of the convolutions (ConvInteger) is slower than fp32: not used.
 * Batch = single: DynamicQuantizeLSTM scales its input by the range of the whole batch, so a
   line's transcript depended on its batch mates. ``benchmarks/int8_variants.py`` (bundled
-  ``hwr-medium-iam``, 226 IAM validation lines, 1 thread, 2-core EPYC; ms per line at batch
-  1 / 16, CER): fp32 8.0 / 6.3, 7.36%; int8 batched 3.8 / 3.3, 7.71% / 7.64%, 199/226 lines
-  identical; int8 line by line 3.8 / 3.9, 7.64%, 226/226; int8 CNN + fp32 LSTM 6.6 / 4.8,
-  7.64%, 226/226 (so int8's 0.28 CER points come from the CNN, not the LSTM). Line by line
-  keeps more of int8's speed than an fp32 LSTM, so int8 exports say so
+  ``hwr-wide-iam``, 226 IAM validation lines, 1 thread, 2-core EPYC; ms per line at batch
+  1 / 16, CER): fp32 9.8 / 7.4, 6.98%; int8 batched 4.4 / 3.7, 7.21% / 7.12%, 198/226 lines
+  identical; int8 line by line 4.5 / 4.5, 7.21%, 226/226; int8 CNN + fp32 LSTM 8.4 / 5.8,
+  7.06%, 226/226 (int8's 0.22 CER points: 0.08 from the CNN, the rest from the LSTM; with
+  ``hwr-medium-iam`` all 0.28 came from the CNN). Line by line keeps more of int8's speed
+  than an fp32 LSTM, so int8 exports say so
   in their contract (``batch_independent=False``) and ``runtimes.batching`` runs them one
   line at a time.
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from runtimes.errors import HwrError
 
 PRETRAINED_DIR = Path(__file__).parents[1] / "pretrained"
-DEFAULT_MODEL_NAME = "hwr-medium-iam.safetensors"
+DEFAULT_MODEL_NAME = "hwr-wide-iam.safetensors"
 HF_PREFIX = "hf://"
 
 

@@ -1,7 +1,7 @@
 // hwr.js: the JavaScript twin of runtimes/ (Python), for the browser.
 //
 //   import { Recognizer } from "./hwr.js";
-//   const rec = await Recognizer.load("hwr-medium-iam.int8.onnx");
+//   const rec = await Recognizer.load("hwr-wide-iam.int8.onnx");
 //   const { text, confidence, charConfidences } = await rec.transcribe(imageOrCanvasOrFile);
 //
 // The model contract (charset, input height, normalization) is read from the ONNX file itself

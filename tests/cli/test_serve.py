@@ -27,6 +27,7 @@ from typer.testing import CliRunner  # noqa: E402
 
 from hwr_export.cli import app  # noqa: E402
 from hwr_export.data.synthetic import SyntheticLines  # noqa: E402
+from hwr_export.model.source import DEFAULT_MODEL_NAME  # noqa: E402
 
 HOST = "127.0.0.1"
 KEY = "test-key-4f2a"
@@ -106,7 +107,8 @@ def server(
 
 @pytest.fixture(scope="module")
 def onnx_file(server: Server, cache: Path) -> Path:
-    [path] = cache.glob("*/hwr-medium-iam.onnx")  # the export `hwr serve` made and serves
+    stem = Path(DEFAULT_MODEL_NAME).stem
+    [path] = cache.glob(f"*/{stem}.onnx")  # the export `hwr serve` made and serves
     return path
 
 
@@ -265,7 +267,7 @@ def test_health_needs_no_key_and_model_tells_the_contract(server: Server, onnx_f
     import hashlib
 
     assert info["model"]["sha256"] == hashlib.sha256(onnx_file.read_bytes()).hexdigest()
-    assert info["model"]["source"] == "hwr-medium-iam.safetensors"
+    assert info["model"]["source"] == DEFAULT_MODEL_NAME
     assert info["contract"]["input_height"] == 64 and info["hwr_version"]
     assert info["limits"]["max_upload_bytes"] == MAX_UPLOAD
 

@@ -14,7 +14,7 @@ def test_bundled_model_is_small_and_records_its_validation_figures():
     path = resolve_model(None)
     assert path == default_model_path() and path.stat().st_size < MAX_BUNDLED_BYTES
     contract = Recognizer.load(path).contract
-    assert contract.preset == "medium" and contract.input_height == 64
+    assert contract.preset == "wide" and contract.input_height == 64
     assert contract.metrics["val_cer"] <= 0.12 and contract.metrics["val_wer"] <= 0.40
 
 

@@ -339,6 +339,9 @@ def test_a_larger_preset_grows_from_a_smaller_run_only_when_asked(tmp_path, caps
         preset="medium", epochs=1, data="synthetic:8", val_limit=4, init=init, grow=True
     )
     train(cfg, grown, threads=1)
-    assert "grew 'small' into 'medium': copied 64 tensors; widened: none; fresh: rnn.l2" in capsys.readouterr().err
+    assert (
+        "grew 'small' into 'medium': copied 64 tensors; widened: none; fresh: rnn.l2"
+        in capsys.readouterr().err
+    )
     model, contract = load_checkpoint(grown / "best.safetensors")
     assert contract.preset == "medium" and model.config.lstm_layers == 3
