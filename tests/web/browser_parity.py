@@ -374,6 +374,7 @@ def main() -> int:
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     parser.add_argument("--screenshot", type=Path, default=None, help="default: OUT/page.png")
     parser.add_argument("--timings", type=Path, default=None, help="default: OUT/timings.json")
+    parser.add_argument("--note", default="", help="what else ran on the machine (recorded)")
     args = parser.parse_args()
     if not Path(args.chromium).exists():
         sys.exit(f"hwr: error: {args.chromium}: Chromium not found (apt-get install chromium)")
@@ -401,7 +402,7 @@ def main() -> int:
     from hwr_export.bench.machine import machine_info
 
     report = {"machine": machine_info("cpu"), "models": {}, "chromium": args.chromium}
-    report["note"] = "2-core machine, the other core busy with a training run"
+    report["note"] = args.note
     report["load_average_before"] = os.getloadavg()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
