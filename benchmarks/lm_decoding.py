@@ -31,6 +31,7 @@ from hwr_export.bench.exports import ensure_exports  # noqa: E402
 from hwr_export.bench.lm import decoding_lines, measure_decoding  # noqa: E402
 from hwr_export.bench.machine import machine_info, machine_slug  # noqa: E402
 from hwr_export.bench.metrics import character_error_rate, word_error_rate  # noqa: E402
+from hwr_export.bench.writers import group_by_writer, line_writers  # noqa: E402
 from hwr_export.data.sources import open_lines  # noqa: E402
 from hwr_export.model.source import resolve_model  # noqa: E402
 from runtimes.lm import LanguageModel  # noqa: E402
@@ -44,12 +45,8 @@ GRID = [  # (alpha, beta, oov_penalty, beam_width)
 
 
 def per_writer(refs: list[str], texts: list[str], writers: list[str]) -> dict[str, float]:
-    by_writer: dict[str, tuple[list[str], list[str]]] = {}
-    for ref, text, writer in zip(refs, texts, writers, strict=True):
-        pair = by_writer.setdefault(writer, ([], []))
-        pair[0].append(ref)
-        pair[1].append(text)
-    cers = sorted(character_error_rate(r, t) or 0.0 for r, t in by_writer.values())
+    groups = group_by_writer(refs, texts, writers).values()
+    cers = sorted(character_error_rate(r, t) or 0.0 for r, t in groups)
     return {
         "writers": len(cers),
         "min": cers[0],
@@ -90,14 +87,9 @@ def main() -> None:
     parser.add_argument("--note", default="", help="What else ran on the machine.")
     args = parser.parse_args()
 
-    meta = Path(args.data) / args.split / "metadata.jsonl"
-    writer_of = {
-        row["file_name"]: str(row.get("writer", "?"))
-        for row in map(json.loads, meta.read_text().splitlines())
-    }
     lines = open_lines(args.data, args.split)
     refs = [line.text for line in lines]
-    writers = [writer_of.get(Path(line.name).name, "?") for line in lines]
+    writers = line_writers(args.data, args.split, lines)
     checkpoint = resolve_model(None)
     with tempfile.TemporaryDirectory(prefix="hwr-lm-") as work:
         paths, errors = ensure_exports(checkpoint, Path(work), ["onnx"])
