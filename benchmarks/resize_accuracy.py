@@ -47,6 +47,7 @@ def main() -> None:
     parser.add_argument("--data", required=True)
     parser.add_argument("--split", default="validation")
     parser.add_argument("--heights", default="native,48,96", help="native and/or pixel heights")
+    parser.add_argument("--note", default="", help="what else ran on the machine (recorded)")
     args = parser.parse_args()
 
     samples = list(open_lines(args.data, args.split))
@@ -80,7 +81,7 @@ def main() -> None:
     out = Path(__file__).parent / "results" / machine_slug(machine) / "resize-accuracy.json"
     report = {"model": args.model.name, "data": f"{args.data}:{args.split}", "rows": rows}
     report["machine"] = machine
-    report["note"] = "the other core of this 2-core machine was busy with a training run"
+    report["note"] = args.note
     atomic_write_text(out, json.dumps(report, indent=2) + "\n")
     print(f"wrote {out}")
 
