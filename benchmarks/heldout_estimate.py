@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hwr_export.atomic import atomic_write_text  # noqa: E402
 from hwr_export.bench.carry_over import CarryOver, carry_over  # noqa: E402
-from hwr_export.bench.exports import ensure_exports  # noqa: E402
+from hwr_export.bench.exports import ensure_exports, export_folder  # noqa: E402
 from hwr_export.bench.machine import machine_info, machine_slug  # noqa: E402
 from hwr_export.bench.metrics import character_error_rate, word_error_rate  # noqa: E402
 from hwr_export.bench.writers import group_by_writer, line_writers  # noqa: E402
@@ -53,6 +52,17 @@ def per_writer_rates(
         | {"chars": sum(map(len, r)), "words": sum(len(x.split()) for x in r)}
         for writer, (r, t) in groups.items()
     }
+
+
+def onnx_of(path: Path) -> Path:
+    """The fp32 ONNX file a user would ship: the model itself, or its export in hwr bench's
+    cache (keyed by the checkpoint's bytes, so two files of the same name never collide)."""
+    if path.suffix == ".onnx":
+        return path
+    paths, errors = ensure_exports(path, export_folder(path, None), ["onnx"])
+    if errors:
+        raise SystemExit(f"{path}: {errors['onnx']}")
+    return paths["onnx"]
 
 
 def _row(label: str, name: str, result: CarryOver, target: float | None) -> str:
@@ -101,36 +111,25 @@ def main() -> None:
     if set(writers) == {"?"}:
         raise SystemExit(f"{args.data} [{args.split}]: no writer field in metadata.jsonl")
 
-    with tempfile.TemporaryDirectory(prefix="hwr-heldout-") as work:
-
-        def onnx_of(path: Path) -> Path:
-            if path.suffix == ".onnx":
-                return path
-            paths, errors = ensure_exports(path, Path(work) / path.stem, ["onnx"])
-            if errors:
-                raise SystemExit(f"{path}: {errors['onnx']}")
-            return paths["onnx"]
-
-        anchor = per_writer_rates(onnx_of(args.anchor), None, lines, writers, args.threads)
-        print(
-            f"anchor {args.anchor.name}: {anchor['_all']['cer']:.2f} / {anchor['_all']['wer']:.2f}"
-        )
-        models: dict[str, dict[str, Any]] = {}
-        for spec in specs:
-            path, _, lm = spec.partition("@")
-            rates = per_writer_rates(onnx_of(resolve_model(path)), lm or None, lines, writers, 2)
-            names = sorted(w for w in rates if w != "_all")
-            estimates = {
-                name: carry_over(
-                    [anchor[w][name] for w in names],
-                    [rates[w][name] for w in names],
-                    [rates[w]["chars" if name == "cer" else "words"] for w in names],
-                    cer_held if name == "cer" else wer_held,
-                )
-                for name in RATES
-            }
-            models[spec] = {"per_writer": rates, "estimates": estimates}
-            print(spec, {k: round(v.estimate, 2) for k, v in estimates.items()}, flush=True)
+    anchor = per_writer_rates(onnx_of(args.anchor), None, lines, writers, args.threads)
+    print(f"anchor {args.anchor.name}: {anchor['_all']['cer']:.2f} / {anchor['_all']['wer']:.2f}")
+    models: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        path, _, lm = spec.partition("@")
+        onnx = onnx_of(resolve_model(path))
+        rates = per_writer_rates(onnx, lm or None, lines, writers, args.threads)
+        names = sorted(w for w in rates if w != "_all")
+        estimates = {
+            name: carry_over(
+                [anchor[w][name] for w in names],
+                [rates[w][name] for w in names],
+                [rates[w]["chars" if name == "cer" else "words"] for w in names],
+                cer_held if name == "cer" else wer_held,
+            )
+            for name in RATES
+        }
+        models[spec] = {"per_writer": rates, "estimates": estimates}
+        print(spec, {k: round(v.estimate, 2) for k, v in estimates.items()}, flush=True)
 
     result = {
         "command": "python " + " ".join(sys.argv),
@@ -166,7 +165,9 @@ def main() -> None:
     ]
     for spec, m in models.items():
         path, _, lm = spec.partition("@")
-        label = Path(path).name + (f" `--lm {lm}`" if lm else " greedy")
+        label = (Path(path).name if Path(path) == bundled else path) + (
+            f" `--lm {lm}`" if lm else " greedy"
+        )
         target = targets.get("lm" if lm else "greedy", {})
         md += [_row(label, n, m["estimates"][n], target.get(n)) for n in RATES]
     md += [
