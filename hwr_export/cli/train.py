@@ -123,6 +123,13 @@ def train_command(
     distill_temperature: Annotated[
         float, typer.Option(help="Softens teacher and student distributions alike.")
     ] = 1.0,
+    confidence_penalty: Annotated[
+        float,
+        typer.Option(
+            help="Take this times the mean per-frame entropy off the loss, against "
+            "over-confident outputs (e.g. 0.1; 0: off)."
+        ),
+    ] = 0.0,
 ) -> None:
     import dataclasses
 
@@ -151,6 +158,7 @@ def train_command(
         teacher=str(teacher) if teacher else None,
         distill_weight=distill_weight,
         distill_temperature=distill_temperature,
+        confidence_penalty=confidence_penalty,
     )
     if resume:  # the saved run's settings, except the flags given now (checked by train)
         from hwr_export.train.loop import training_device

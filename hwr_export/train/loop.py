@@ -46,6 +46,7 @@ from hwr_export.train.batches import (
     prepare_lines,
     training_batch,
 )
+from hwr_export.train.confidence import frame_entropy
 from hwr_export.train.distill import distillation_loss, load_teacher
 from hwr_export.train.distributed import Ranks, say
 from hwr_export.train.state import (
@@ -96,6 +97,7 @@ class TrainConfig:
     teacher: str | None = None
     distill_weight: float = 1.0  # of the teacher's term, next to the CTC loss's 1
     distill_temperature: float = 1.0  # softens both distributions; > 1 shows more of the ranks
+    confidence_penalty: float = 0.0  # weight of the frame entropy taken off the loss (confidence.py)
     world_size: int = (
         1  # training processes (torchrun); each step reads world_size * batch_size lines
     )
@@ -109,6 +111,7 @@ class TrainConfig:
             "save_minutes",
             "distill_weight",
             "distill_temperature",
+            "confidence_penalty",
         ):
             value = getattr(self, name)
             positive = name in ("lr", "distill_temperature")
@@ -524,6 +527,8 @@ def _train_step(
         loss = loss + cfg.distill_weight * distillation_loss(
             logits, taught, cfg.distill_temperature
         )
+    if cfg.confidence_penalty > 0:
+        loss = loss - cfg.confidence_penalty * frame_entropy(logits)
     optimizer.zero_grad(set_to_none=True)
     (loss * part.share if ranks.distributed else loss).backward()
     nn.utils.clip_grad_norm_(forward.parameters(), cfg.clip_norm)
