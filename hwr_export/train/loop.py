@@ -97,7 +97,7 @@ class TrainConfig:
     teacher: str | None = None
     distill_weight: float = 1.0  # of the teacher's term, next to the CTC loss's 1
     distill_temperature: float = 1.0  # softens both distributions; > 1 shows more of the ranks
-    confidence_penalty: float = 0.0  # weight of the frame entropy taken off the loss (confidence.py)
+    confidence_penalty: float = 0.0  # frame entropy weight, off the loss (confidence.py)
     world_size: int = (
         1  # training processes (torchrun); each step reads world_size * batch_size lines
     )
