@@ -57,6 +57,7 @@ from hwr_export.train.state import (
     epoch_cer,
     load_run,
     save_run,
+    saved_weights_metrics,
     write_metrics,
 )
 from runtimes.contract import ModelContract
@@ -323,12 +324,7 @@ def _train(
                 save_checkpoint(
                     averaged_crnn(ema) if ema is not None and ema_won else model,
                     out / BEST_NAME,
-                    {
-                        **record,
-                        "weights": "ema" if ema_won else "raw",
-                        "data": cfg.data,
-                        "val_data": val_spec,
-                    },
+                    {**saved_weights_metrics(record), "data": cfg.data, "val_data": val_spec},
                 )
         progress.epoch += 1
         progress.batch = 0

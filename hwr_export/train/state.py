@@ -108,6 +108,19 @@ def epoch_cer(record: dict[str, Any]) -> float:
     return float(record["ema_val_cer"] if averaged_won(record) else record["val_cer"])
 
 
+def saved_weights_metrics(record: dict[str, Any]) -> dict[str, Any]:
+    """An epoch's record as the checkpoint of its better weights carries it: ``val_*`` are the
+    figures of the weights in the file, so a reader of the contract needs no other key; when
+    the average won, the raw weights' figures move to ``raw_val_*``."""
+    if not averaged_won(record):
+        return {**record, "weights": "raw"}
+    metrics = {k: v for k, v in record.items() if not k.startswith("ema_val_")}
+    for name in ("val_cer", "val_wer", "val_loss"):
+        metrics[f"raw_{name}"] = record[name]
+        metrics[name] = record[f"ema_{name}"]
+    return {**metrics, "weights": "ema"}
+
+
 def write_metrics(out: Path, config: dict[str, Any], progress: Progress) -> None:
     best = min(progress.history, key=epoch_cer, default=None)
     log = {"config": config, "best": best, "epochs": progress.history}

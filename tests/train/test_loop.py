@@ -11,7 +11,7 @@ from hwr_export.cli import app
 from hwr_export.model.checkpoint import load_checkpoint
 from hwr_export.train import loop
 from hwr_export.train.loop import train
-from hwr_export.train.state import load_run
+from hwr_export.train.state import epoch_cer, load_run, saved_weights_metrics
 from runtimes.errors import HwrError
 
 
@@ -54,7 +54,16 @@ def test_weight_average_is_validated_kept_and_resumed_exactly(tmp_path, tiny_con
     best = log["best"]
     assert best == min(log["epochs"], key=lambda r: min(r["val_cer"], r["ema_val_cer"]))
     _, contract = load_checkpoint(straight / "best.safetensors")
-    assert contract.metrics["weights"] in ("raw", "ema")
+    # The contract's val_* are the figures of the weights in the file, whichever won.
+    assert contract.metrics["val_cer"] == epoch_cer(best)
+    if contract.metrics["weights"] == "ema":
+        assert contract.metrics["raw_val_cer"] == best["val_cer"]
+        assert contract.metrics["val_wer"] == best["ema_val_wer"]
+        assert not any(key.startswith("ema_val_") for key in contract.metrics)
+    else:
+        assert (
+            contract.metrics["weights"] == "raw" and contract.metrics["val_wer"] == best["val_wer"]
+        )
 
     killed = tmp_path / "killed"
     kill_at_step(tiny_config(ema=0.5), killed)
@@ -64,6 +73,21 @@ def test_weight_average_is_validated_kept_and_resumed_exactly(tmp_path, tiny_con
         assert torch.equal(x, b["ema"][name]), name
     # The average is not the last weights: it remembers earlier steps.
     assert not torch.equal(a["ema"]["module.head.weight"], a["model"]["head.weight"])
+
+
+@pytest.mark.parametrize(("ema_cer", "weights", "cer"), [(0.2, "ema", 0.2), (0.4, "raw", 0.3)])
+def test_a_checkpoint_carries_the_figures_of_its_own_weights(ema_cer, weights, cer):
+    record = {"epoch": 4, "val_cer": 0.3, "val_wer": 0.6, "val_loss": 1.0}
+    record |= {"ema_val_cer": ema_cer, "ema_val_wer": 0.5, "ema_val_loss": 0.9}
+    metrics = saved_weights_metrics(record)
+    assert (metrics["weights"], metrics["val_cer"], metrics["epoch"]) == (weights, cer, 4)
+    if weights == "ema":
+        assert (metrics["val_wer"], metrics["val_loss"]) == (0.5, 0.9)
+        assert (metrics["raw_val_cer"], metrics["raw_val_wer"]) == (0.3, 0.6)
+        assert "ema_val_cer" not in metrics
+    else:  # the average lost: its figures stay beside the raw ones, under their own names
+        assert (metrics["val_wer"], metrics["ema_val_cer"]) == (0.6, 0.4)
+        assert "raw_val_cer" not in metrics
 
 
 def test_weight_averaging_may_start_when_a_run_resumes(tmp_path, capsys, tiny_config):
