@@ -32,6 +32,7 @@ from hwr_export.bench.metrics import character_error_rate, word_error_rate  # no
 from hwr_export.bench.writers import group_by_writer, line_writers  # noqa: E402
 from hwr_export.data.sources import LineSample, open_lines  # noqa: E402
 from hwr_export.model.source import resolve_model  # noqa: E402
+from runtimes.errors import HwrError  # noqa: E402
 from runtimes.recognizer import Recognizer  # noqa: E402
 
 ANCHOR = Path(__file__).parent / "recipe-runs" / "hwr-small-iam" / "hwr-small-iam.safetensors"
@@ -54,9 +55,31 @@ def per_writer_rates(
     }
 
 
+def rate_pair(text: str) -> tuple[float, float]:
+    """ "12.85,44.41" -> (12.85, 44.41): a CER and a WER in percent."""
+    try:
+        cer, wer = (float(value) for value in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected CER,WER in percent") from None
+    return cer, wer
+
+
+def target_pairs(text: str) -> dict[str, dict[str, float]]:
+    """ "greedy=9.5,35;lm=8,25" -> {"greedy": {"cer": 9.5, "wer": 35.0}, "lm": {...}}."""
+    targets = {}
+    for item in text.split(";"):
+        kind, _, values = item.partition("=")
+        if kind not in ("greedy", "lm"):
+            raise argparse.ArgumentTypeError(f"{item!r}: expected greedy=CER,WER or lm=CER,WER")
+        targets[kind] = dict(zip(RATES, rate_pair(values), strict=True))
+    return targets
+
+
 def onnx_of(path: Path) -> Path:
     """The fp32 ONNX file a user would ship: the model itself, or its export in hwr bench's
     cache (keyed by the checkpoint's bytes, so two files of the same name never collide)."""
+    if not path.is_file():
+        raise HwrError(f"{path}: model file not found")
     if path.suffix == ".onnx":
         return path
     paths, errors = ensure_exports(path, export_folder(path, None), ["onnx"])
@@ -84,12 +107,14 @@ def main() -> None:
     parser.add_argument("--anchor", type=Path, default=ANCHOR)
     parser.add_argument(
         "--anchor-heldout",
-        default=f"{ANCHOR_HELDOUT['cer']},{ANCHOR_HELDOUT['wer']}",
+        type=rate_pair,
+        default=(ANCHOR_HELDOUT["cer"], ANCHOR_HELDOUT["wer"]),
         help="the anchor's held-out CER,WER in percent",
     )
     parser.add_argument(
         "--targets",
-        default="greedy=9.5,35;lm=8,25",
+        type=target_pairs,
+        default=target_pairs("greedy=9.5,35;lm=8,25"),
         help="held-out targets shown beside the estimates (issue 10)",
     )
     parser.add_argument("--data", default="../shared/data/iam-lines-64")
@@ -99,11 +124,8 @@ def main() -> None:
     parser.add_argument("--note", default="")
     args = parser.parse_args()
 
-    cer_held, wer_held = (float(v) for v in args.anchor_heldout.split(","))
-    targets = {
-        kind: dict(zip(RATES, map(float, values.split(",")), strict=True))
-        for kind, values in (item.split("=") for item in args.targets.split(";"))
-    }
+    cer_held, wer_held = args.anchor_heldout
+    targets = args.targets
     bundled = resolve_model(None)
     specs = args.models or [str(bundled), f"{bundled}@en"]
     lines = list(open_lines(args.data, args.split))
@@ -185,4 +207,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except HwrError as exc:  # a missing model or data folder: one line, no traceback
+        raise SystemExit(f"heldout_estimate.py: {exc}") from None
