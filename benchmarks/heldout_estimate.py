@@ -24,13 +24,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from PIL import Image  # noqa: E402
+
 from hwr_export.atomic import atomic_write_text  # noqa: E402
 from hwr_export.bench.carry_over import CarryOver, carry_over  # noqa: E402
 from hwr_export.bench.exports import ensure_exports, export_folder  # noqa: E402
 from hwr_export.bench.machine import machine_info, machine_slug  # noqa: E402
 from hwr_export.bench.metrics import character_error_rate, word_error_rate  # noqa: E402
 from hwr_export.bench.writers import group_by_writer, line_writers  # noqa: E402
-from hwr_export.data.sources import LineSample, open_lines  # noqa: E402
+from hwr_export.data.sources import open_lines  # noqa: E402
 from hwr_export.model.source import resolve_model  # noqa: E402
 from runtimes.errors import HwrError  # noqa: E402
 from runtimes.recognizer import Recognizer  # noqa: E402
@@ -40,13 +42,20 @@ ANCHOR_HELDOUT = {"cer": 12.85, "wer": 44.41}  # issue 10: 744 lines by 26 held-
 RATES = {"cer": character_error_rate, "wer": word_error_rate}
 
 
+LENGTH = {"cer": "chars", "wer": "words"}  # what weighs a writer in each rate's fit
+
+
 def per_writer_rates(
-    onnx: Path, lm: str | None, lines: list[LineSample], writers: list[str], threads: int
+    onnx: Path,
+    lm: str | None,
+    images: list[Image.Image],
+    refs: list[str],
+    writers: list[str],
+    threads: int,
 ) -> dict[str, dict[str, float]]:
     """writer -> {"cer", "wer", "chars", "words"} (rates in %), and "_all" for the whole split."""
     recognizer = Recognizer.load(onnx, threads=threads, lm=lm)
-    texts = [p.text for p in recognizer.transcribe([x.image for x in lines], batch_size=1)]
-    refs = [x.text for x in lines]
+    texts = [p.text for p in recognizer.transcribe(images, batch_size=1)]
     groups = group_by_writer(refs, texts, writers) | {"_all": (refs, texts)}
     return {
         writer: {name: 100 * (rate(r, t) or 0.0) for name, rate in RATES.items()}
@@ -84,7 +93,7 @@ def onnx_of(path: Path) -> Path:
         return path
     paths, errors = ensure_exports(path, export_folder(path, None), ["onnx"])
     if errors:
-        raise SystemExit(f"{path}: {errors['onnx']}")
+        raise HwrError(f"{path}: {errors['onnx']}")
     return paths["onnx"]
 
 
@@ -124,29 +133,30 @@ def main() -> None:
     parser.add_argument("--note", default="")
     args = parser.parse_args()
 
-    cer_held, wer_held = args.anchor_heldout
+    heldout = dict(zip(RATES, args.anchor_heldout, strict=True))
     targets = args.targets
     bundled = resolve_model(None)
     specs = args.models or [str(bundled), f"{bundled}@en"]
     lines = list(open_lines(args.data, args.split))
-    writers = line_writers(args.data, args.split, lines)
+    writers = line_writers(lines)
+    images, refs = [line.image for line in lines], [line.text for line in lines]  # decoded once
     if set(writers) == {"?"}:
         raise SystemExit(f"{args.data} [{args.split}]: no writer field in metadata.jsonl")
 
-    anchor = per_writer_rates(onnx_of(args.anchor), None, lines, writers, args.threads)
+    anchor = per_writer_rates(onnx_of(args.anchor), None, images, refs, writers, args.threads)
     print(f"anchor {args.anchor.name}: {anchor['_all']['cer']:.2f} / {anchor['_all']['wer']:.2f}")
     models: dict[str, dict[str, Any]] = {}
     for spec in specs:
         path, _, lm = spec.partition("@")
         onnx = onnx_of(resolve_model(path))
-        rates = per_writer_rates(onnx, lm or None, lines, writers, args.threads)
+        rates = per_writer_rates(onnx, lm or None, images, refs, writers, args.threads)
         names = sorted(w for w in rates if w != "_all")
         estimates = {
             name: carry_over(
                 [anchor[w][name] for w in names],
                 [rates[w][name] for w in names],
-                [rates[w]["chars" if name == "cer" else "words"] for w in names],
-                cer_held if name == "cer" else wer_held,
+                [rates[w][LENGTH[name]] for w in names],
+                heldout[name],
             )
             for name in RATES
         }
@@ -158,7 +168,7 @@ def main() -> None:
         "data": {"spec": args.data, "split": args.split, "lines": len(lines)},
         "anchor": {
             "model": str(args.anchor),
-            "heldout": {"cer": cer_held, "wer": wer_held},
+            "heldout": heldout,
             "per_writer": anchor,
         },
         "machine": machine_info("cpu", args.threads),
@@ -178,7 +188,7 @@ def main() -> None:
         f"{len(set(writers))} writers) carried over through {args.anchor.name}",
         "",
         f"Anchor: {anchor['_all']['cer']:.2f}% CER / {anchor['_all']['wer']:.2f}% WER here, "
-        f"{cer_held:.2f}% / {wer_held:.2f}% on the held-out writers (measured elsewhere). "
+        f"{heldout['cer']:.2f}% / {heldout['wer']:.2f}% on the held-out writers (measured elsewhere). "
         "All models read as fp32 ONNX, line by line.",
         "",
         "| model | rate | validation % | held-out estimate % | bootstrap 10-90% "

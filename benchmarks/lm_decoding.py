@@ -89,7 +89,7 @@ def main() -> None:
 
     lines = open_lines(args.data, args.split)
     refs = [line.text for line in lines]
-    writers = line_writers(args.data, args.split, lines)
+    writers = line_writers(lines)
     checkpoint = resolve_model(None)
     with tempfile.TemporaryDirectory(prefix="hwr-lm-") as work:
         paths, errors = ensure_exports(checkpoint, Path(work), ["onnx"])

@@ -34,6 +34,7 @@ class LineSample:
     name: str  # file name or dataset row id, used in every error message
     text: str
     loader: Callable[[], Image.Image]
+    writer: str | None = None  # who wrote it, where the dataset says (IAM's metadata does)
 
     @property
     def image(self) -> Image.Image:
@@ -163,7 +164,8 @@ def _imagefolder(folder: Path) -> list[LineSample]:
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise HwrError(f"{where}: malformed metadata row ({exc})") from None
         path = folder / file_name
-        samples.append(LineSample(str(path), str(text), partial(Image.open, path)))
+        writer = None if row.get("writer") is None else str(row["writer"])
+        samples.append(LineSample(str(path), str(text), partial(Image.open, path), writer))
     return samples
 
 

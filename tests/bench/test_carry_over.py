@@ -59,7 +59,7 @@ def test_line_writers_reads_the_metadata(tmp_path: Path) -> None:
     metadata = [{"file_name": n, "text": t} | ({"writer": w} if w else {}) for n, t, w in rows]
     (folder / "metadata.jsonl").write_text("\n".join(map(json.dumps, metadata)) + "\n\n")
     lines = open_lines(str(tmp_path), "validation")
-    writers = line_writers(str(tmp_path), "validation", lines)
+    writers = line_writers(lines)
     assert dict(zip([Path(x.name).name for x in lines], writers, strict=True)) == {
         "a.png": "w1",
         "b.png": "?",
